@@ -1,0 +1,141 @@
+"""The `kg` command line: build, validate, stats, query, serve.
+
+Errors become a message and an exit code in one place, `main`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kg.errors import KGError
+from kg.settings import Settings
+
+__all__ = ["main"]
+
+
+@click.group()
+@click.option("--base-iri", default=None,
+              help="Base IRI (default: KG_BASE_IRI or https://w3id.org/crisiskg/).")
+@click.option("--store", "store_dir", type=click.Path(path_type=Path), default=None,
+              help="Store folder (default: KG_STORE_DIR or var/store).")
+@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path), default=None,
+              help="Corpus folder (default: KG_CORPUS_DIR or the packaged corpus).")
+@click.pass_context
+def cli(ctx: click.Context, base_iri: str | None, store_dir: Path | None,
+        corpus_dir: Path | None) -> None:
+    """crisiskg: build, check, query and serve the knowledge graph."""
+    ctx.obj = Settings.from_env(base_iri=base_iri, store_dir=store_dir, corpus_dir=corpus_dir)
+
+
+@cli.command()
+@click.pass_obj
+def validate(settings: Settings) -> None:
+    """Check the corpus (format, quotes, ontology terms, SHACL, OWL) without writing a store."""
+    from kg.build import validate_corpus
+
+    report = validate_corpus(settings, progress=_progress)
+    click.echo(report.summary())
+
+
+@cli.command()
+@click.pass_obj
+def build(settings: Settings) -> None:
+    """Build the graph into a new store and switch to it; a failed build changes nothing."""
+    from kg.build import build as run_build
+
+    report = run_build(settings, progress=_progress)
+    click.echo(report.summary())
+
+
+@cli.command()
+@click.pass_obj
+def stats(settings: Settings) -> None:
+    """Counts by class, links and evidence coverage of the built store."""
+    from kg.stats import store_stats
+
+    click.echo(store_stats(settings).render())
+
+
+@cli.command()
+@click.argument("sparql")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "tsv"]),
+              default="table", show_default=True, help="Output format.")
+@click.pass_obj
+def query(settings: Settings, sparql: str, fmt: str) -> None:
+    """Run a SPARQL query on the built store (the project's prefixes are predeclared)."""
+    from kg.querying import run_query
+
+    sys.stdout.write(run_query(settings, sparql, fmt))
+
+
+@cli.command()
+@click.argument("document")
+@click.argument("phrase")
+@click.pass_obj
+def locate(settings: Settings, document: str, phrase: str) -> None:
+    """Print the start offset (code points) of every occurrence of PHRASE in DOCUMENT's text.
+
+    DOCUMENT is a .txt path, or a text file name in the corpus's documents/ folder.
+    """
+    path = Path(document)
+    if not path.exists():
+        path = settings.corpus_dir / "documents" / document
+    if not path.exists():
+        raise click.ClickException(f"no document {document}")
+    text = path.read_bytes().decode("utf-8")
+    at = text.find(phrase)
+    if at == -1:
+        raise click.ClickException(f"{phrase!r} does not occur in {path.name}")
+    while at != -1:
+        line = text.count("\n", 0, at) + 1
+        context = text[max(0, at - 30) : at + len(phrase) + 30].replace("\n", " ")
+        click.echo(f"start: {at}  end: {at + len(phrase)}  line {line}: …{context}…")
+        at = text.find(phrase, at + 1)
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to bind (default: KG_HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default: KG_PORT or 8000).")
+@click.option("--workers", type=int, default=None,
+              help="gunicorn workers (default: KG_WORKERS or 2).")
+@click.option("--dev", is_flag=True, help="Run Flask's development server with its reloader.")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None,
+          dev: bool) -> None:
+    """Serve the graph over HTTP (SPARQL at /sparql), building the store first if missing."""
+    from dataclasses import replace
+
+    from kg.build import build as run_build
+    from kg.store import current_build
+
+    settings: Settings = replace(ctx.obj, **{k: v for k, v in
+                                 {"host": host, "port": port, "workers": workers}.items()
+                                 if v is not None})
+    if current_build(settings.store_dir) is None:
+        click.echo(f"no store in {settings.store_dir}: building it first", err=True)
+        click.echo(run_build(settings, progress=_progress).summary(), err=True)
+    from server.runner import run
+
+    run(settings, dev=dev)
+
+
+def _progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; turn crisiskg errors into a message on stderr and an exit code."""
+    try:
+        cli.main(args=argv, prog_name="kg", standalone_mode=False)
+    except KGError as error:
+        click.echo(f"kg: error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        click.echo("kg: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)

@@ -1,0 +1,92 @@
+"""The one exception hierarchy of crisiskg.
+
+KGError                      every error a user can act on; `status` is its HTTP status
+ ├── AnnotationError         the corpus does not validate (many problems, each with file:line)
+ ├── ShapeViolation          the built graph breaks a SHACL shape
+ ├── InconsistentGraph       HermiT finds ontology + data inconsistent
+ ├── StoreError              no store is built, or the store cannot be opened or switched
+ └── QueryError              a SPARQL query does not parse or cannot be evaluated
+
+The CLI turns these into a message and an exit code in one place (kg.cli); the server into an
+HTTP response in one place (server.errors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "AnnotationError",
+    "InconsistentGraph",
+    "KGError",
+    "Problem",
+    "QueryError",
+    "ShapeViolation",
+    "StoreError",
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input: where, what, and how to fix it."""
+
+    where: str
+    what: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.what}"
+        return f"{text}\n    fix: {self.fix}" if self.fix else text
+
+
+class KGError(Exception):
+    """Base of every error crisiskg reports to a user."""
+
+    status = 500
+    exit_code = 1
+
+    def __init__(self, message: str, problems: tuple[Problem, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = problems
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return self.message
+        lines = [self.message, *(f"  {p}" for p in self.problems)]
+        return "\n".join(lines)
+
+
+class AnnotationError(KGError):
+    """The annotated corpus is invalid; `problems` lists every defect found."""
+
+    status = 400
+    exit_code = 2
+
+
+class ShapeViolation(KGError):
+    """The graph built from the corpus does not conform to the SHACL shapes."""
+
+    status = 400
+    exit_code = 3
+
+
+class InconsistentGraph(KGError):
+    """The reasoner found the ontology together with the data inconsistent."""
+
+    status = 400
+    exit_code = 4
+
+
+class StoreError(KGError):
+    """The store is missing, unreadable, or could not be written or switched."""
+
+    status = 503
+    exit_code = 5
+
+
+class QueryError(KGError):
+    """A SPARQL query is malformed or cannot be evaluated."""
+
+    status = 400
+    exit_code = 6

@@ -1,0 +1,75 @@
+"""Running a SPARQL query on the built store and rendering the answer for a terminal."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from kg.namespaces import Namespaces
+from kg.settings import Settings
+from kg.store import ReadStore
+
+__all__ = ["SerializedResult", "render_table", "run_query", "serialize_result"]
+
+_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+
+
+def _cell(term: object, prefixes: dict[str, str]) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        for prefix, namespace in prefixes.items():
+            if term.value.startswith(namespace):
+                return f"{prefix}:{term.value[len(namespace):]}"
+        return f"<{term.value}>"
+    if isinstance(term, ox.Literal):
+        return term.value
+    return str(term)
+
+
+def render_table(results: ox.QuerySolutions, prefixes: dict[str, str]) -> str:
+    """A SELECT result as an aligned text table, IRIs shortened with the project's prefixes."""
+    names = [v.value for v in results.variables]
+    rows = [[_cell(solution[name], prefixes) for name in names] for solution in results]
+    widths = [max([len(n), *(len(r[i]) for r in rows)]) for i, n in enumerate(names)]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class SerializedResult:
+    """A query result serialized by pyoxigraph, with its media type."""
+
+    body: bytes
+    media_type: str
+
+
+def serialize_result(result: object, fmt: str = "json") -> SerializedResult:
+    """Serialize a SELECT/ASK result as SPARQL JSON/CSV/TSV, or a graph result as Turtle."""
+    buffer = io.BytesIO()
+    if isinstance(result, ox.QueryTriples):
+        result.serialize(buffer, ox.RdfFormat.TURTLE)
+        return SerializedResult(buffer.getvalue(), "text/turtle")
+    results_format = _FORMATS[fmt]
+    result.serialize(buffer, results_format)  # type: ignore[attr-defined]
+    return SerializedResult(buffer.getvalue(), results_format.media_type)
+
+
+def run_query(settings: Settings, sparql: str, fmt: str = "table") -> str:
+    """Evaluate `sparql` over the current store; render it as a table, JSON, CSV or TSV."""
+    prefixes = Namespaces(settings.base_iri).prefixes()
+    result = ReadStore.open_current(settings.store_dir).query(sparql, prefixes=prefixes)
+    if isinstance(result, ox.QueryBoolean) and fmt == "table":
+        return ("true" if bool(result) else "false") + "\n"
+    if isinstance(result, ox.QuerySolutions) and fmt == "table":
+        return render_table(result, prefixes)
+    return serialize_result(result, "json" if fmt == "table" else fmt).body.decode("utf-8")

@@ -1,0 +1,64 @@
+"""Settings, declared once as data: defaults, overridden by KG_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULT_BASE_IRI", "SETTINGS_HELP", "Settings"]
+
+DEFAULT_BASE_IRI = "https://w3id.org/crisiskg/"
+
+#: Each setting's environment variable and what it does (the README documents each one).
+SETTINGS_HELP: dict[str, tuple[str, str]] = {
+    "base_iri": ("KG_BASE_IRI", "Base IRI of every resource, graph and ontology term."),
+    "store_dir": ("KG_STORE_DIR", "Folder holding the built stores and the `current` link."),
+    "corpus_dir": ("KG_CORPUS_DIR", "Folder of the annotated corpus (default: the packaged one)."),
+    "host": ("KG_HOST", "Address `kg serve` binds to."),
+    "port": ("KG_PORT", "Port `kg serve` listens on."),
+    "workers": ("KG_WORKERS", "Number of gunicorn worker processes for `kg serve`."),
+}
+
+
+def _packaged_corpus() -> Path:
+    return Path(__file__).parent / "corpus"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about crisiskg."""
+
+    base_iri: str = DEFAULT_BASE_IRI
+    store_dir: Path = Path("var/store")
+    corpus_dir: Path = field(default_factory=_packaged_corpus)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Defaults, then KG_* variables, then explicit overrides (None means: not given)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for setting in fields(cls):
+            variable = SETTINGS_HELP[setting.name][0]
+            if variable in environ:
+                values[setting.name] = environ[variable]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        coerced: dict[str, Any] = {k: _coerce(cls, k, v) for k, v in values.items()}
+        return replace(cls(), **coerced)
+
+
+def _coerce(cls: type[Settings], name: str, value: object) -> object:
+    default = getattr(cls(), name)
+    if isinstance(default, Path):
+        return Path(str(value))
+    if isinstance(default, int):
+        return int(str(value))
+    text = str(value)
+    if name == "base_iri" and not text.endswith(("/", "#")):
+        text += "/"
+    return text

@@ -1,0 +1,1 @@
+"""The crisiskg ontology and SHACL shapes, packaged with kg as `kg.ontology`."""

@@ -1,0 +1,35 @@
+"""Running the app: gunicorn for production, Flask's reloader with --dev."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from kg.settings import Settings
+from server import create_app
+
+__all__ = ["run"]
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        self.cfg.set("bind", f"{self.settings.host}:{self.settings.port}")
+        self.cfg.set("workers", self.settings.workers)
+        self.cfg.set("accesslog", "-")
+
+    def load(self) -> Any:
+        return create_app({"KG_SETTINGS": self.settings})
+
+
+def run(settings: Settings, dev: bool = False) -> None:
+    """Serve until interrupted."""
+    if dev:
+        create_app({"KG_SETTINGS": settings}).run(host=settings.host, port=settings.port,
+                                                  debug=True, use_reloader=True)
+        return
+    _Gunicorn(settings).run()
