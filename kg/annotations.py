@@ -267,7 +267,7 @@ class _Reader:
         if entity is None:
             self.problem(where, f"{role} refers to '{identifier}', which is not a declared entity",
                          "declare it under `entities:` (here or in entities.yaml), or "
-                         + _suggest(identifier, self.entities).removeprefix("use "))
+                         + _suggest(identifier, self.entities, "correct the id"))
         return entity
 
     def check_claim(self, claim: Claim) -> None:
@@ -399,9 +399,9 @@ def _occurrences(text: str, needle: str) -> Iterator[int]:
         at = text.find(needle, at + 1)
 
 
-def _suggest(name: str, known: Iterable[str]) -> str:
+def _suggest(name: str, known: Iterable[str], otherwise: str = "see the README for the list") -> str:
     close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
-    return f"use {' or '.join(repr(c) for c in close)}" if close else "see the README for the list"
+    return f"use {' or '.join(repr(c) for c in close)}" if close else otherwise
 
 
 def _either(names: tuple[str, ...]) -> str:

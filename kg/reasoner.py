@@ -31,6 +31,8 @@ _RDF_TYPE = EXTERNAL_PREFIXES["rdf"] + "type"
 _OWL = EXTERNAL_PREFIXES["owl"]
 _PROBE = "urn:crisiskg:probe:"
 _XSD = EXTERNAL_PREFIXES["xsd"]
+_RDF = EXTERNAL_PREFIXES["rdf"]
+_RDFS = EXTERNAL_PREFIXES["rdfs"]
 #: Datatypes of the OWL 2 datatype map that occur in our data; HermiT refuses any other.
 _OWL2_DATATYPES = {_XSD + t for t in ("string", "boolean", "integer", "nonNegativeInteger",
                                       "positiveInteger", "decimal", "double", "anyURI",
@@ -110,18 +112,28 @@ def _inferred(world: owlready2.World, inferences: owlready2.Ontology, view: list
         if obj in (_OWL + "Thing", _OWL + "Ontology") or subject == ontology_iri:
             continue  # owlready2's bookkeeping, not inferences about the world
         out.add(triple)
-    # Every named class an individual belongs to, after classification (not only the most
-    # specific one), so `?x a ckg:Actor` or `?x a schema:Person` answer without property paths.
-    individuals = {_iri(t.subject) for t in view if t.predicate.value == _RDF_TYPE}
+    individuals = sorted({_iri(t.subject) for t in view if t.predicate.value == _RDF_TYPE})
+    properties = list(world.object_properties())
     for iri in individuals:
         individual = world[iri]
         if individual is None:
             continue
+        subject = ox.NamedNode(iri)
+        # Every named class it belongs to after classification, not only the most specific,
+        # so `?x a ckg:Actor` or `?x a schema:Person` answer without property paths.
         for cls in individual.INDIRECT_is_a:
             cls_iri = getattr(cls, "iri", None)
             if cls_iri and cls_iri != _OWL + "Thing":
-                out.add(ox.Triple(ox.NamedNode(iri), ox.NamedNode(_RDF_TYPE),
-                                  ox.NamedNode(cls_iri)))
+                out.add(ox.Triple(subject, ox.NamedNode(_RDF_TYPE), ox.NamedNode(cls_iri)))
+        # Values entailed through sub-properties, inverses, symmetry and transitivity, which
+        # owlready2 keeps implicit rather than writing them to the inferences ontology.
+        # (A private method, stable in the pinned owlready2 0.51; public INDIRECT_<name>
+        # attributes clash for properties sharing a local name, such as ckg:author/schema:author.)
+        for prop in properties:
+            for value in prop._get_indirect_values_for_individual(individual):
+                value_iri = getattr(value, "iri", None)
+                if value_iri:
+                    out.add(ox.Triple(subject, ox.NamedNode(prop.iri), ox.NamedNode(value_iri)))
     return sorted(out - asserted, key=str)
 
 
@@ -172,11 +184,12 @@ def _diagnose(ontology: list[ox.Triple], view: list[ox.Triple], ns: Namespaces,
         described = [_short(t) for t in sorted(types[iri])]
         uses = [f"subject of {_short(p)}" for p in sorted(outgoing[iri])]
         uses += [f"object of {_short(p)}" for p in sorted(incoming[iri])]
+        clashes = _clashes(sorted(types[iri]), ontology)
+        why = ("; ".join(clashes) + ".") if clashes else (
+            "The ontology's disjointness, domain and range axioms rule this combination out.")
         problems.append(Problem(
             origins.get(iri, iri),
-            f"'{_short(iri)}' cannot be all of: {', '.join(described + uses)}. The ontology's "
-            "disjointness, domain and range axioms rule this combination out (for example, "
-            "Person, Organization, Location and Event are pairwise disjoint).",
+            f"'{_short(iri)}' cannot be all of: {', '.join(described + uses)}. {why}",
             "give the entity the one type that fits it, or use a property whose domain and range "
             "fit the entities it links",
         ))
@@ -184,6 +197,54 @@ def _diagnose(ontology: list[ox.Triple], view: list[ox.Triple], ns: Namespaces,
         problems.append(Problem(ns.graph("data"), "the inconsistency involves several entities "
                                 "together", "look for functional properties with two values"))
     return problems
+
+
+def _clashes(classes: list[str], ontology: list[ox.Triple]) -> list[str]:
+    """Pairs of the given classes that fall under classes the ontology declares disjoint."""
+    parents: dict[str, set[str]] = defaultdict(set)
+    first: dict[object, object] = {}
+    rest: dict[object, object] = {}
+    groups: list[object] = []
+    disjoint: set[frozenset[str]] = set()
+    for t in ontology:
+        p = t.predicate.value
+        if p == _RDFS + "subClassOf" and _iri(t.object):
+            parents[_iri(t.subject)].add(_iri(t.object))
+        elif p == _OWL + "disjointWith":
+            disjoint.add(frozenset((_iri(t.subject), _iri(t.object))))
+        elif p == _OWL + "members":
+            groups.append(t.object)
+        elif p == _RDF + "first":
+            first[t.subject] = t.object
+        elif p == _RDF + "rest":
+            rest[t.subject] = t.object
+    for cell in groups:
+        members = []
+        while cell in first:
+            members.append(_iri(first[cell]))
+            cell = rest.get(cell)
+        disjoint |= {frozenset((a, b)) for a in members for b in members if a != b}
+
+    def ancestors(name: str) -> set[str]:
+        seen, todo = {name}, [name]
+        while todo:
+            for parent in parents.get(todo.pop(), ()):
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
+        return seen
+
+    found = []
+    for i, a in enumerate(classes):
+        for b in classes[i + 1 :]:
+            for x in sorted(ancestors(a)):
+                for y in sorted(ancestors(b)):
+                    if frozenset((x, y)) in disjoint:
+                        kinds = [f"{_short(c)} is a kind of {_short(k)}"
+                                 for c, k in ((a, x), (b, y)) if c != k]
+                        found.append(", ".join([*kinds, f"and the ontology declares "
+                                                f"{_short(x)} and {_short(y)} disjoint"]))
+    return found
 
 
 def _iri(term: object) -> str:

@@ -1,0 +1,108 @@
+"""Shared fixtures: fixture corpora, built stores, the Flask app and client, a live server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+
+from kg.build import build
+from kg.settings import Settings
+from server import create_app
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
+MINI = FIXTURES / "mini"
+
+
+@pytest.fixture
+def bad_corpus(tmp_path: Path) -> Callable[[str], Settings]:
+    """Settings for a corpus of the fixture text annotated by one bad fixture file."""
+
+    def make(name: str) -> Settings:
+        corpus = tmp_path / "bad-corpus"
+        shutil.rmtree(corpus, ignore_errors=True)
+        (corpus / "documents").mkdir(parents=True)
+        shutil.copy(MINI / "documents" / "mini.txt", corpus / "documents")
+        shutil.copy(FIXTURES / "bad" / name, corpus / "documents" / "mini.yaml")
+        return Settings(corpus_dir=corpus, store_dir=tmp_path / "bad-store")
+
+    return make
+
+
+@pytest.fixture
+def mini_settings(tmp_path: Path) -> Settings:
+    """Settings for a private copy of the mini corpus and an empty store folder."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(MINI, corpus)
+    return Settings(corpus_dir=corpus, store_dir=tmp_path / "store")
+
+
+@pytest.fixture(scope="session")
+def mini_built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The mini corpus, built once."""
+    settings = Settings(corpus_dir=MINI, store_dir=tmp_path_factory.mktemp("mini-store"))
+    build(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def seed_built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The packaged seed corpus, built once."""
+    settings = replace(Settings(), store_dir=tmp_path_factory.mktemp("seed-store"))
+    build(settings)
+    return settings
+
+
+@pytest.fixture
+def app(seed_built: Settings) -> Flask:
+    """The app over the seed store."""
+    return create_app({"KG_SETTINGS": seed_built, "TESTING": True})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of the app."""
+    return app.test_client()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def live_server(seed_built: Settings) -> Iterator[str]:
+    """`kg serve` (gunicorn, 2 workers) on a loopback port over the seed store; yields its URL."""
+    port = _free_port()
+    env = {**os.environ, "KG_STORE_DIR": str(seed_built.store_dir), "KG_HOST": "127.0.0.1",
+           "KG_PORT": str(port), "KG_WORKERS": "2"}
+    process = subprocess.Popen([sys.executable, "-m", "kg", "serve"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(f"{url}/sparql", params={"query": "ASK {}"}, timeout=1)
+            break
+        except requests.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(process.stderr.read().decode() if process.stderr else "") from None
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)

@@ -1,0 +1,90 @@
+"""The build writes a new store beside the old one and switches only on success."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from kg import store as store_module
+from kg.build import build
+from kg.errors import AnnotationError, StoreError
+from kg.settings import Settings
+from kg.store import ReadStore, current_build
+
+BadCorpus = Callable[[str], Settings]
+
+
+def _labels(settings: Settings) -> set[str]:
+    store = ReadStore.open_current(settings.store_dir)
+    return {row["l"].value for row in store.query(
+        "SELECT ?l WHERE { ?x a <https://w3id.org/crisiskg/ontology#Person> ; "
+        "<http://www.w3.org/2000/01/rdf-schema#label> ?l }")}
+
+
+def test_build_creates_a_current_store(mini_settings: Settings) -> None:
+    assert current_build(mini_settings.store_dir) is None
+    report = build(mini_settings)
+    assert current_build(mini_settings.store_dir) == report.store
+    assert _labels(mini_settings) == {"Ann Example"}
+    assert report.dataset_version == ReadStore.open_current(
+        mini_settings.store_dir).manifest.dataset_version
+
+
+def test_failed_build_leaves_the_served_store_untouched(mini_settings: Settings,
+                                                        bad_corpus: BadCorpus) -> None:
+    build(mini_settings)
+    before = current_build(mini_settings.store_dir)
+    served = ReadStore.open_current(mini_settings.store_dir)  # a reader holding the store open
+    broken = replace(bad_corpus("bad-offset.yaml"), store_dir=mini_settings.store_dir)
+    with pytest.raises(AnnotationError):
+        build(broken)
+    assert current_build(mini_settings.store_dir) == before
+    assert _labels(mini_settings) == {"Ann Example"}
+    assert len(served) > 0
+
+
+def test_store_failure_mid_write_leaves_the_old_store(mini_settings: Settings,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build that dies while loading (disk full, I/O error) switches nothing."""
+    build(mini_settings)
+    before = current_build(mini_settings.store_dir)
+
+    def failing_switch(store_dir: Path, build_path: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store_module, "_switch", failing_switch)
+    with pytest.raises(StoreError, match="No space left on device"):
+        build(mini_settings)
+    assert current_build(mini_settings.store_dir) == before
+    assert not list((mini_settings.store_dir / "builds").glob("*.partial"))
+    assert _labels(mini_settings) == {"Ann Example"}
+
+
+def test_rebuild_switches_and_keeps_the_previous_build(mini_settings: Settings) -> None:
+    first = build(mini_settings).store
+    doc = mini_settings.corpus_dir / "documents" / "mini.yaml"
+    doc.write_text(doc.read_text().replace("label: Ann Example", "label: General Ann Example"))
+    second = build(mini_settings).store
+    assert first != second and current_build(mini_settings.store_dir) == second
+    assert first is not None and first.exists()  # a server may still be reading it
+    assert _labels(mini_settings) == {"General Ann Example"}
+    third = build(mini_settings).store
+    assert not first.exists() and third is not None and third.exists()
+
+
+def test_missing_store_explains_how_to_build(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match=r"no store has been built in .*; run `kg build` first"):
+        ReadStore.open_current(tmp_path)
+
+
+def test_partial_leftovers_of_a_killed_build_are_ignored(mini_settings: Settings) -> None:
+    build(mini_settings)
+    before = current_build(mini_settings.store_dir)
+    assert before is not None
+    shutil.copytree(before, mini_settings.store_dir / "builds" / "killed.partial")
+    assert current_build(mini_settings.store_dir) == before
+    assert build(mini_settings).store is not None
