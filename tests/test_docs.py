@@ -1,0 +1,30 @@
+"""The README is a runbook: it documents every setting and the two set-up commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kg.settings import SETTINGS_HELP, Settings
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+CI = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text(encoding="utf-8")
+
+RUN = "python3 -m venv .venv && . .venv/bin/activate && pip install -e . && kg serve"
+TEST = "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test]' && pytest"
+
+
+def test_readme_documents_every_setting() -> None:
+    for variable, _ in SETTINGS_HELP.values():
+        assert f"`{variable}`" in README, variable
+
+
+def test_readme_has_exactly_the_two_setup_commands_and_ci_runs_the_second() -> None:
+    assert README.count(RUN) == 1 and README.count(TEST) == 1
+    assert TEST in CI
+
+
+def test_settings_come_from_environment_then_overrides() -> None:
+    settings = Settings.from_env({"KG_PORT": "9001", "KG_BASE_IRI": "https://example.org/x"},
+                                 port=9002)
+    assert settings.port == 9002
+    assert settings.base_iri == "https://example.org/x/"

@@ -1,0 +1,60 @@
+"""The minimal SPARQL endpoint, through the Flask test client and over real loopback HTTP."""
+
+from __future__ import annotations
+
+import requests
+from flask.testing import FlaskClient
+from SPARQLWrapper import JSON, SPARQLWrapper
+
+ASK_VICTIM = ("ASK { res:killing-of-qassem-soleimani ckg:hasVictim res:qassem-soleimani }")
+
+
+def test_select_answers_with_sparql_json(client: FlaskClient) -> None:
+    response = client.get("/sparql", query_string={
+        "query": "SELECT ?label WHERE { res:qassem-soleimani skos:prefLabel ?label }"})
+    assert response.status_code == 200
+    assert response.mimetype == "application/sparql-results+json"
+    bindings = response.get_json()["results"]["bindings"]
+    assert [b["label"]["value"] for b in bindings] == ["Qassem Soleimani"]
+
+
+def test_ask_answers_a_boolean(client: FlaskClient) -> None:
+    response = client.get("/sparql", query_string={"query": ASK_VICTIM})
+    assert response.get_json() == {"head": {}, "boolean": True}
+
+
+def test_malformed_query_is_400_with_the_parser_message(client: FlaskClient) -> None:
+    response = client.get("/sparql", query_string={"query": "SELEC ?x WHERE {}"})
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["error"] == "QueryError"
+    assert body["message"].startswith("the query does not parse: error at 1:1")
+
+
+def test_missing_or_repeated_query_is_400(client: FlaskClient) -> None:
+    assert client.get("/sparql").status_code == 400
+    repeated = client.get("/sparql?query=ASK%7B%7D&query=ASK%7B%7D")
+    assert repeated.status_code == 400
+    assert repeated.get_json()["message"] == "give exactly one `query` parameter"
+
+
+def test_live_server_with_sparqlwrapper(live_server: str) -> None:
+    endpoint = SPARQLWrapper(f"{live_server}/sparql")
+    endpoint.setQuery("""
+        PREFIX ckg: <https://w3id.org/crisiskg/ontology#>
+        PREFIX res: <https://w3id.org/crisiskg/resource/>
+        SELECT ?victim WHERE { res:killing-of-qassem-soleimani ckg:hasVictim ?victim }
+        ORDER BY ?victim""")
+    endpoint.setReturnFormat(JSON)
+    endpoint.setMethod("GET")
+    result = endpoint.queryAndConvert()
+    victims = [b["victim"]["value"] for b in result["results"]["bindings"]]  # type: ignore[index]
+    assert victims == ["https://w3id.org/crisiskg/resource/abu-mahdi-al-muhandis",
+                       "https://w3id.org/crisiskg/resource/qassem-soleimani"]
+
+
+def test_live_server_bad_query_is_400_not_500(live_server: str) -> None:
+    response = requests.get(f"{live_server}/sparql", params={"query": "SELECT * WHERE { ?s"},
+                            timeout=10)
+    assert response.status_code == 400
+    assert "does not parse" in response.json()["message"]
