@@ -111,6 +111,7 @@ class _Reader:
 
     vocabulary: Vocabulary
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     entities: dict[str, Entity] = field(default_factory=dict)
     documents: list[DocumentAnnotation] = field(default_factory=list)
 
@@ -252,6 +253,14 @@ class _Reader:
                                  "any document", _suggest(statement.claim, claims))
                 self.check_statement(statement)
         aliases_seen = {m.quote.text for d in self.documents for m in d.mentions}
+        mention_texts = {e: [m.quote.text.casefold() for d in self.documents for m in d.mentions
+                             if m.entity == e] for e in self.entities}
+        for entity in self.entities.values():
+            named = self._is_a(entity, ("Actor", "Location"))
+            label = entity.label.casefold()
+            if named and not any(label in text for text in mention_texts[entity.id]):
+                self.warnings.append(f"{entity.where}: the label {entity.label!r} of "
+                                     f"'{entity.id}' occurs in none of its mentions")
         for entity in self.entities.values():
             if entity.id not in mentioned:
                 self.problem(entity.where, f"entity '{entity.id}' is declared but never "
@@ -457,4 +466,4 @@ def load_corpus(corpus_dir: Path, vocabulary: Vocabulary) -> Corpus:
         raise AnnotationError(
             f"the corpus has {count} problem{'s' if count != 1 else ''}", tuple(reader.problems)
         )
-    return Corpus(tuple(reader.documents), dict(reader.entities))
+    return Corpus(tuple(reader.documents), dict(reader.entities), tuple(reader.warnings))

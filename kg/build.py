@@ -100,6 +100,7 @@ def _compile(settings: Settings, progress: Progress) -> tuple[Corpus, BuiltGraph
         statements=sum(len(d.statements) for d in corpus.documents),
         claims=sum(len(d.claims) for d in corpus.documents),
         dataset_version=dataset_version(corpus, ns),
+        warnings=list(corpus.warnings),
     )
     report.seconds = time.monotonic() - started
     return corpus, built, inferred, report

@@ -102,6 +102,7 @@ class Corpus:
 
     documents: tuple[DocumentAnnotation, ...]
     entities: dict[str, Entity] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # worth a look, but not wrong
 
     def document(self, identifier: str) -> DocumentAnnotation:
         """The document with this id."""

@@ -106,3 +106,12 @@ def test_mini_corpus_loads_with_exact_offsets(mini_settings: Settings) -> None:
     for mention in document.mentions:
         assert document.text[mention.quote.start : mention.quote.end] == mention.quote.text
     assert corpus.entities["ann-example"].types == ("Person",)
+
+
+def test_a_label_no_mention_supports_is_a_warning_not_an_error(mini_settings: Settings) -> None:
+    doc = mini_settings.corpus_dir / "documents" / "mini.yaml"
+    doc.write_text(doc.read_text().replace("label: Ann Example", "label: Ann Sample"))
+    report = validate_corpus(mini_settings)
+    assert [w.split(": ", 1)[1] for w in report.warnings] == [
+        "the label 'Ann Sample' of 'ann-example' occurs in none of its mentions"]
+    assert "warning: " in report.summary()

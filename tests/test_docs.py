@@ -28,3 +28,21 @@ def test_settings_come_from_environment_then_overrides() -> None:
                                  port=9002)
     assert settings.port == 9002
     assert settings.base_iri == "https://example.org/x/"
+
+
+def test_readme_annotation_example_quotes_the_seed_text_exactly() -> None:
+    """The README's example is real: every quote in it matches the first seed article."""
+    import yaml
+
+    block = README.split("```yaml\n", 1)[1].split("```", 1)[0]
+    example = yaml.safe_load(block)
+    text = (Path(__file__).resolve().parent.parent / "kg" / "corpus" / "documents" /
+            example["document"]["text"]).read_bytes().decode("utf-8")
+    quotes = [example["document"]["title"], *example["mentions"]]
+    quotes += [q for c in example["claims"] for q in c["evidence"]]
+    for statement in example["statements"]:
+        evidence = statement["evidence"]
+        quotes += evidence if isinstance(evidence, list) else [evidence]
+    assert len(quotes) == 9
+    for quote in quotes:
+        assert text[quote["start"] : quote["start"] + len(quote["text"])] == quote["text"]
