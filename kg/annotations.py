@@ -408,7 +408,8 @@ def _occurrences(text: str, needle: str) -> Iterator[int]:
         at = text.find(needle, at + 1)
 
 
-def _suggest(name: str, known: Iterable[str], otherwise: str = "see the README for the list") -> str:
+def _suggest(name: str, known: Iterable[str],
+             otherwise: str = "see the README for the list") -> str:
     close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
     return f"use {' or '.join(repr(c) for c in close)}" if close else otherwise
 

@@ -118,13 +118,13 @@ def _inferred(world: owlready2.World, inferences: owlready2.Ontology, view: list
         individual = world[iri]
         if individual is None:
             continue
-        subject = ox.NamedNode(iri)
+        node = ox.NamedNode(iri)
         # Every named class it belongs to after classification, not only the most specific,
         # so `?x a ckg:Actor` or `?x a schema:Person` answer without property paths.
         for cls in individual.INDIRECT_is_a:
             cls_iri = getattr(cls, "iri", None)
             if cls_iri and cls_iri != _OWL + "Thing":
-                out.add(ox.Triple(subject, ox.NamedNode(_RDF_TYPE), ox.NamedNode(cls_iri)))
+                out.add(ox.Triple(node, ox.NamedNode(_RDF_TYPE), ox.NamedNode(cls_iri)))
         # Values entailed through sub-properties, inverses, symmetry and transitivity, which
         # owlready2 keeps implicit rather than writing them to the inferences ontology.
         # (A private method, stable in the pinned owlready2 0.51; public INDIRECT_<name>
@@ -133,7 +133,7 @@ def _inferred(world: owlready2.World, inferences: owlready2.Ontology, view: list
             for value in prop._get_indirect_values_for_individual(individual):
                 value_iri = getattr(value, "iri", None)
                 if value_iri:
-                    out.add(ox.Triple(subject, ox.NamedNode(prop.iri), ox.NamedNode(value_iri)))
+                    out.add(ox.Triple(node, ox.NamedNode(prop.iri), ox.NamedNode(value_iri)))
     return sorted(out - asserted, key=str)
 
 

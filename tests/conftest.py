@@ -101,7 +101,8 @@ def live_server(seed_built: Settings) -> Iterator[str]:
         except requests.ConnectionError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError(process.stderr.read().decode() if process.stderr else "") from None
+                output = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(output) from None
             time.sleep(0.1)
     yield url
     process.terminate()

@@ -96,7 +96,8 @@ def test_cited_work_without_title_breaks_a_shape(bad_corpus: BadCorpus) -> None:
 
 
 def test_every_problem_is_reported_at_once(bad_corpus: BadCorpus) -> None:
-    error = pytest.raises(AnnotationError, validate_corpus, bad_corpus("bad-unknown-field.yaml"))
+    with pytest.raises(AnnotationError) as error:
+        validate_corpus(bad_corpus("bad-unknown-field.yaml"))
     assert len(error.value.problems) == 2
 
 

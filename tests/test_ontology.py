@@ -70,7 +70,8 @@ def test_person_organization_location_event_are_pairwise_disjoint(
             PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
             ASK {{ ?axiom a owl:AllDisjointClasses ; owl:members ?list .
                   <{NS.term(a)}> rdfs:subClassOf* ?x . <{NS.term(b)}> rdfs:subClassOf* ?y .
-                  ?list rdf:rest*/rdf:first ?x . ?list rdf:rest*/rdf:first ?y . FILTER(?x != ?y) }}"""
+                  ?list rdf:rest*/rdf:first ?x . ?list rdf:rest*/rdf:first ?y .
+                  FILTER(?x != ?y) }}"""
         assert bool(store.query(query)), f"{a} and {b} are not disjoint"
 
 
