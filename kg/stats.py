@@ -80,7 +80,7 @@ def store_stats(settings: Settings) -> StoreStats:
     store = ReadStore.open_current(settings.store_dir)
     prefixes = ns.prefixes()
     graphs = {"?ontology": f"<{ns.graph('ontology')}>", "?inferred": f"<{ns.graph('inferred')}>"}
-    stats = StoreStats(quads=len(store), graphs=store.named_graphs(),
+    stats = StoreStats(quads=store.manifest.counts["quads"], graphs=store.named_graphs(),
                        dataset_version=store.manifest.dataset_version)
     for row in store.query(_bind(_BY_CLASS, graphs), prefixes=prefixes):
         stats.by_class[row["class"].value[len(ns.term_prefix):]] = int(row["n"].value)

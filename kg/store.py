@@ -9,6 +9,11 @@ Layout of the store folder::
 A build writes into ``builds/<build-id>.partial`` and renames it when complete, so a failed or
 interrupted build leaves ``current`` and everything it points to untouched. Readers open the store
 read-only; only a build writes, and never to a store someone may be reading.
+
+The store's default graph holds the union of all named graphs, written at build time. Queries use
+it rather than pyoxigraph's `use_default_graph_as_union`, which in 0.5.13 returns a triple once
+per graph that holds it (oxigraph#1919): a fact stated by two documents would count twice. A
+graph is a set, so the bulk loader keeps each triple of the union once.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+import itertools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,9 +53,10 @@ class Manifest:
         return json.dumps(self.__dict__, indent=2, sort_keys=True)
 
 
-def write_build(store_dir: Path, build_id: str, quads: Iterable[ox.Quad],
+def write_build(store_dir: Path, build_id: str, quads: Sequence[ox.Quad],
                 manifest: Manifest) -> Path:
-    """Load `quads` into a new store beside the current one and switch to it; return its path."""
+    """Load `quads` (and their union, as the default graph) into a new store beside the current
+    one and switch to it; return its path."""
     builds = store_dir / "builds"
     final = builds / build_id
     partial = builds / f"{build_id}.partial"
@@ -58,7 +65,8 @@ def write_build(store_dir: Path, build_id: str, quads: Iterable[ox.Quad],
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir()
         store = ox.Store(str(partial / _STORE))
-        store.bulk_extend(quads)
+        union = (ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
+        store.bulk_extend(itertools.chain(quads, union))
         store.flush()
         store.optimize()  # compacted stores answer several times faster (ENGINE-NOTES)
         del store  # closes the store before it is renamed
@@ -122,18 +130,19 @@ class ReadStore:
         return cls(build)
 
     def query(self, sparql: str, prefixes: dict[str, str] | None = None) -> Any:
-        """Evaluate SPARQL over the union of all graphs; raise QueryError on a bad query."""
+        """Evaluate SPARQL; the default graph is the union of all graphs. QueryError if bad."""
         try:
-            return self._store.query(sparql, prefixes=prefixes, use_default_graph_as_union=True)
+            return self._store.query(sparql, prefixes=prefixes)
         except SyntaxError as error:
             raise QueryError(f"the query does not parse: {error}") from error
         except (OSError, ValueError) as error:
             raise QueryError(f"the query failed: {error}") from error
 
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
-        """Every quad, or those of one named graph."""
-        name = ox.NamedNode(graph) if graph else None
-        return iter(self._store.quads_for_pattern(None, None, None, name))
+        """The quads of every named graph, or of one (the default graph is derived from them)."""
+        if graph is not None:
+            return iter(self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+        return (q for q in self._store if not isinstance(q.graph_name, ox.DefaultGraph))
 
     def named_graphs(self) -> list[str]:
         """IRIs of the named graphs."""

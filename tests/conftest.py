@@ -90,8 +90,10 @@ def live_server(seed_built: Settings) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "KG_STORE_DIR": str(seed_built.store_dir), "KG_HOST": "127.0.0.1",
            "KG_PORT": str(port), "KG_WORKERS": "2"}
+    log = seed_built.store_dir / "serve.log"
+    output = log.open("wb")
     process = subprocess.Popen([sys.executable, "-m", "kg", "serve"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -101,9 +103,10 @@ def live_server(seed_built: Settings) -> Iterator[str]:
         except requests.ConnectionError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                output = process.stderr.read().decode() if process.stderr else ""
-                raise RuntimeError(output) from None
+                output.close()
+                raise RuntimeError(log.read_text(encoding="utf-8")) from None
             time.sleep(0.1)
     yield url
     process.terminate()
     process.wait(timeout=10)
+    output.close()

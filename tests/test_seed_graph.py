@@ -110,8 +110,8 @@ def test_when_soleimani_was_killed_combines_both_articles(seed_built: Settings) 
         res:killing-of-qassem-soleimani ckg:date ?span . ?span ckg:edtf ?edtf } } ORDER BY ?edtf""")
     assert stated == [{"edtf": "2020-01", "g": NS.graph("us-reaps-more")},
                       {"edtf": "XXXX-01-03", "g": NS.graph("dead-heat")}]
-    assert _ask(seed_built, """ASK { res:killing-of-qassem-soleimani/date-combined
-        prov:wasDerivedFrom ?a, ?b FILTER(?a != ?b) }""")
+    combined = NS.resource("killing-of-qassem-soleimani/date-combined")
+    assert _ask(seed_built, f"ASK {{ <{combined}> prov:wasDerivedFrom ?a, ?b FILTER(?a != ?b) }}")
 
 
 def test_who_succeeded_soleimani(seed_built: Settings) -> None:
@@ -127,7 +127,7 @@ def test_which_us_bases_irans_missiles_struck(seed_built: Settings) -> None:
     rows = _rows(seed_built, """SELECT DISTINCT ?base WHERE {
         ?strike a ckg:MissileStrike ; ckg:hasAgent res:iran ; ckg:hasTarget ?b .
         ?b a ckg:MilitaryBase ; skos:prefLabel ?base } ORDER BY ?base""")
-    assert rows == [{"base": "al-Asad"}, {"base": "Erbil"}]
+    assert rows == [{"base": "Erbil"}, {"base": "al-Asad"}]
     assert _ask(seed_built, """ASK { res:iranian-missile-strikes-on-us-bases
         ckg:inResponseTo res:killing-of-qassem-soleimani }""")
 
@@ -140,12 +140,14 @@ def test_what_us_officials_claimed_about_attacks_since_may_2019(seed_built: Sett
         OPTIONAL { ?o ckg:edtf ?edtf }
         BIND(COALESCE(?edtf, ?o) AS ?value)
         OPTIONAL { ?st ckg:isEstimate ?estimate } }""")
-    by_property = {r["property"].rsplit("#", 1)[1]: r for r in rows}
-    assert by_property["numberOfIncidents"]["value"] == "90"
-    assert by_property["numberOfIncidents"]["estimate"] == "true"
-    assert by_property["date"]["value"] == "2019-05/.."
-    assert by_property["hasAgent"]["value"] == NS.resource("iran-backed-iraqi-militias")
-    assert by_property["place"]["value"] == NS.resource("iraq-country")
+    claimed = {(r["property"].rsplit("#", 1)[1], r["value"].replace(NS.resource_prefix, ""),
+                r.get("estimate", "")) for r in rows}
+    # "some 90 attacks on US targets in Iraq since May 2019 carried out by Iranian-backed Iraqi
+    # militias, including Katab Hezbollah"
+    assert claimed == {("numberOfIncidents", "90", "true"), ("date", "2019-05/..", ""),
+                       ("hasAgent", "iran-backed-iraqi-militias", ""),
+                       ("hasAgent", "kataib-hezbollah", ""), ("hasTarget", "united-states", ""),
+                       ("place", "iraq-country", "")}
     claim_text = _rows(seed_built, """SELECT ?text WHERE { ?c ckg:claimedBy res:us-officials ;
         ckg:claimText ?text }""")
     assert any("some 90 attacks on US targets in Iraq since May 2019" in r["text"]
@@ -165,9 +167,12 @@ def test_counts_as_stated(seed_built: Settings) -> None:
     killed = _rows(seed_built, """SELECT ?n WHERE { ?e a ckg:ShootDown ; ckg:accidental true ;
         ckg:numberKilled ?n }""")
     assert killed == [{"n": "176"}]
-    nineteenth = _rows(seed_built, """SELECT ?series WHERE { ?e ckg:ordinalInSeries 19 ;
-        ckg:hasTarget res:us-embassy-baghdad ; ckg:partOf ?series }""")
-    assert len(nineteenth) == 1
+    nineteenth = _rows(seed_built, """SELECT ?quote WHERE { ?e ckg:ordinalInSeries 19 ;
+        ckg:hasTarget res:us-embassy-baghdad ;
+        ckg:partOf res:attacks-on-us-embassy-and-troops-since-october-2019 .
+        ?st rdf:subject ?e ; rdf:predicate ckg:ordinalInSeries ;
+            ckg:evidence/oa:hasTarget/oa:hasSelector/oa:exact ?quote }""")
+    assert nineteenth == [{"quote": "the 19th attack"}]
     troops = _rows(seed_built, """SELECT ?g ?estimate WHERE {
         GRAPH ?g { ?st rdf:subject res:us-troops-in-iraq ; rdf:predicate ckg:numberOfPersonnel ;
                        rdf:object 5200 } OPTIONAL { ?st ckg:isEstimate ?estimate } }
@@ -182,11 +187,18 @@ def test_spelling_variants_and_descriptions_resolve_to_one_entity(seed_built: Se
            oa:hasTarget/oa:hasSelector/oa:exact ?text
         FILTER(?text IN ("Qassem Soleimani", "Qassim Soleimani", "the kingdom",
                          "the Islamic republic", "Katab Hezbollah")) }""")
-    resolved = {r["text"]: r["entity"].rsplit("/", 1)[1] for r in rows}
-    assert resolved == {"Qassem Soleimani": "qassem-soleimani",
-                        "Qassim Soleimani": "qassem-soleimani",
-                        "the kingdom": "saudi-arabia", "the Islamic republic": "iran",
-                        "Katab Hezbollah": "kataib-hezbollah"}
+    resolved = {(r["text"], r["entity"].rsplit("/", 1)[1]) for r in rows}
+    # "the Islamic republic" is the state ("the Islamic republic's nuclear program") and, once,
+    # its territory ("on the Islamic republic's border"): two entities, as the ontology requires.
+    assert resolved == {("Qassem Soleimani", "qassem-soleimani"),
+                        ("Qassim Soleimani", "qassem-soleimani"),
+                        ("the kingdom", "saudi-arabia"), ("the Islamic republic", "iran"),
+                        ("the Islamic republic", "iran-country"),
+                        ("Katab Hezbollah", "kataib-hezbollah")}
+    border = _rows(seed_built, """SELECT ?e WHERE { ?a oa:hasBody ?e ;
+        oa:hasTarget/oa:hasSelector ?q . ?q oa:exact "the Islamic republic" ;
+        oa:suffix ?after FILTER(STRSTARTS(?after, "’s border")) }""")
+    assert border == [{"e": NS.resource("iran-country")}]
 
 
 def test_document_metadata_only_as_stated(seed_built: Settings) -> None:
@@ -226,10 +238,12 @@ def test_every_quote_in_the_store_is_exact(seed_built: Settings) -> None:
 
 def test_everything_has_evidence(seed_built: Settings) -> None:
     stats = store_stats(seed_built)
-    assert stats.things > 300 and stats.with_evidence == stats.things
+    assert stats.things > 250 and stats.with_evidence == stats.things
     assert stats.statements > 500 and stats.statements_with_evidence == stats.statements
 
 
+# rdflib's own N-Quads parser touches its deprecated Dataset.default_context.
+@pytest.mark.filterwarnings("ignore:Dataset.default_context is deprecated:DeprecationWarning")
 def test_graph_reads_in_rdflib(seed_built: Settings) -> None:
     """The provenance model needs nothing beyond RDF 1.1: rdflib reads the whole dataset."""
     store = ReadStore.open_current(seed_built.store_dir)
@@ -241,6 +255,15 @@ def test_graph_reads_in_rdflib(seed_built: Settings) -> None:
     graphs = {str(g.identifier) for g in dataset.graphs()}
     assert {NS.graph("dead-heat"), NS.graph("us-reaps-more"), NS.graph("ontology"),
             NS.graph("inferred")} <= graphs
+
+
+def test_a_fact_two_documents_state_counts_once(seed_built: Settings) -> None:
+    """The default graph is the union of the documents' graphs as a set (oxigraph#1919)."""
+    in_graphs = _rows(seed_built, """SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g {
+        res:qassem-soleimani skos:prefLabel ?label } FILTER(?g != <%s>) }""" % NS.graph("inferred"))
+    in_union = _rows(seed_built, """SELECT (COUNT(*) AS ?n) WHERE {
+        res:qassem-soleimani skos:prefLabel ?label }""")
+    assert (in_graphs, in_union) == ([{"n": "2"}], [{"n": "1"}])
 
 
 @pytest.mark.parametrize("document", sorted(SEEDS.values()))
