@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -26,6 +27,17 @@ from kg.vocabulary import Vocabulary
 __all__ = ["ENTITIES_FILE", "annotation_schema", "load_corpus"]
 
 ENTITIES_FILE = "entities.yaml"
+
+#: Properties the build writes itself; annotators express them through other fields.
+BUILD_PROPERTIES = frozenset({
+    "evidence", "claims", "claimText", "claimedBy", "claimSource", "about", "hasParticipation",
+    "participant", "role", "inRole", "positionTitle", "isEstimate", "note", "sha256", "edtf",
+    "earliest", "latest", "precision", "earliestDate", "latestDate", "datePrecision",
+})
+#: Classes of nodes the build makes; an annotated entity is never one of these.
+BUILD_CLASSES = frozenset({"SourceDocument", "Claim", "TimeSpan", "Participation",
+                           "ParticipantRole", "DatePrecision"})
+_ASCII_INTEGER = re.compile(r"[+-]?[0-9]+")
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _INTEGER_TYPES = {_XSD + t for t in ("integer", "nonNegativeInteger", "positiveInteger")}
 
@@ -65,7 +77,15 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> _Map:
     mapping.line = node.start_mark.line + 1
     mapping.key_lines = {}
     for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain name, not a list or a mapping",
+                key_node.start_mark)
         key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {key!r} is given twice in one mapping (first on line "
+                f"{mapping.key_lines[key]})", key_node.start_mark)
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.key_lines[key] = key_node.start_mark.line + 1
     return mapping
@@ -112,6 +132,7 @@ class _Reader:
     vocabulary: Vocabulary
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    claim_ids: dict[str, str] = field(default_factory=dict)
     entities: dict[str, Entity] = field(default_factory=dict)
     documents: list[DocumentAnnotation] = field(default_factory=list)
 
@@ -142,7 +163,8 @@ class _Reader:
             return None
         validator = jsonschema.Draft202012Validator(annotation_schema())
         failures = sorted(validator.iter_errors(data),
-                          key=lambda e: [str(p) for p in e.absolute_path])
+                          key=lambda e: [(0, p, "") if isinstance(p, int) else (1, 0, str(p))
+                                         for p in e.absolute_path])
         for failure in failures:
             location = "/".join(str(p) for p in failure.absolute_path) or "(top level)"
             self.problem(f"{shown}:{_line_of(data, failure.absolute_path)}",
@@ -161,13 +183,16 @@ class _Reader:
                 continue
             types = item["type"] if isinstance(item["type"], list) else [item["type"]]
             for type_name in types:
-                if type_name not in self.vocabulary.classes:
+                if type_name in BUILD_CLASSES:
+                    self.problem(where, f"type '{type_name}' is made by the build, not declared",
+                                 "claims go under `claims:`; dates and roles are statement values")
+                elif type_name not in self.vocabulary.classes:
                     self.problem(where, f"type '{type_name}' of entity '{identifier}' is not a "
                                  "class of the ontology",
                                  _suggest(type_name, self.vocabulary.classes))
             self.entities[identifier] = Entity(
                 id=identifier, types=tuple(types), label=item["label"], where=where,
-                aliases=tuple(item.get("aliases", ())),
+                aliases=tuple(item.get("aliases", ())), claim=item.get("claim"),
             )
 
     def read_document(self, path: Path, data: _Map) -> None:
@@ -188,7 +213,8 @@ class _Reader:
                          "convert the text file to UTF-8")
             return
         if doc_id in self.entities:
-            self.problem(where, f"document id '{doc_id}' is also the id of an entity "
+            kind = "a document" if "SourceDocument" in self.entities[doc_id].types else "an entity"
+            self.problem(where, f"document id '{doc_id}' is already the id of {kind} "
                          f"({self.entities[doc_id].where})", "give the document another id")
             return
         def quote(item: _Map) -> Quote:
@@ -204,6 +230,15 @@ class _Reader:
                   source=c.get("source"))
             for c in data.get("claims", [])
         ]
+        for claim in claims:
+            if claim.id in self.entities:
+                self.problem(claim.where, f"claim id '{claim.id}' is already the id of "
+                             f"{self.entities[claim.id].where}", "give the claim its own id")
+            elif claim.id in self.claim_ids:
+                self.problem(claim.where, f"claim id '{claim.id}' is used twice (first at "
+                             f"{self.claim_ids[claim.id]})", "give each claim its own id")
+            else:
+                self.claim_ids[claim.id] = claim.where
         for item in data.get("statements", []):
             statements.append(Statement(
                 subject=item["subject"], property=item["property"],
@@ -226,23 +261,31 @@ class _Reader:
 
     def quote(self, doc_id: str, text: str, shown: str, item: _Map) -> Quote:
         """Record a quote, checking it against the document's text."""
-        result = Quote(doc_id, item["start"], item["text"], f"{shown}:{item.line}")
+        start = item["start"]
+        if not isinstance(start, int) or isinstance(start, bool):
+            # JSON Schema counts 42.0 as an integer; a slice does not.
+            self.problem(f"{shown}:{item.line}", f"start {start!r} is not a whole number",
+                         "write the offset as digits, e.g. start: 42")
+            return Quote(doc_id, 0, item["text"], f"{shown}:{item.line}")
+        result = Quote(doc_id, start, item["text"], f"{shown}:{item.line}")
         if "end" in item and item["end"] != result.end:
             self.problem(result.where, f"end {item['end']} does not fit the quote "
                          f"{_short(result.text)} starting at {result.start}",
                          f"set end: {result.end}, or drop `end`")
         found = text[result.start : result.end]
         if found != result.text:
-            self.problem(result.where, _mismatch(text, result, found), _relocate(text, result))
+            self.problem(result.where, _mismatch(text, result, found),
+                         _relocate(text, result) + _encoding_hint(text))
         return result
 
     # -- cross-checks ----------------------------------------------------------------------------
 
     def check(self) -> None:
-        claims = {c.id: (d, c) for d in self.documents for c in d.claims}
         mentioned = {m.entity for d in self.documents for m in d.mentions}
         mentioned |= {d.id for d in self.documents}
         for doc in self.documents:
+            claims = {c.id for c in doc.claims}
+            here = {m.entity for m in doc.mentions} | {doc.id}
             for mention in doc.mentions:
                 self.reference(mention.quote.where, mention.entity, "mention")
             for claim in doc.claims:
@@ -250,8 +293,24 @@ class _Reader:
             for statement in doc.statements:
                 if statement.claim is not None and statement.claim not in claims:
                     self.problem(statement.where, f"claim '{statement.claim}' is not a claim of "
-                                 "any document", _suggest(statement.claim, claims))
+                                 "this document", "a statement can only belong to a claim its "
+                                 "own document makes; " + _suggest(statement.claim, claims,
+                                                                    "declare the claim here"))
                 self.check_statement(statement)
+                self.check_claimed_only(statement)
+                for ref in (statement.subject, statement.object):
+                    if ref is not None and ref in self.entities and ref not in here:
+                        self.warnings.append(f"{statement.where}: '{ref}' is not mentioned in "
+                                             "this document; its type and label come from the "
+                                             "documents that mention it")
+        for entity in self.entities.values():
+            if entity.claim is not None and not any(
+                    entity.claim in {c.id for c in d.claims}
+                    and entity.id in {m.entity for m in d.mentions} for d in self.documents):
+                self.problem(entity.where, f"'{entity.id}' is known only through claim "
+                             f"'{entity.claim}', but no document both makes that claim and "
+                             "mentions it", "mention the entity in the claim's document, or "
+                             "correct `claim`")
         aliases_seen = {m.quote.text for d in self.documents for m in d.mentions}
         mention_texts = {e: [m.quote.text.casefold() for d in self.documents for m in d.mentions
                              if m.entity == e] for e in self.entities}
@@ -270,6 +329,15 @@ class _Reader:
                     self.problem(entity.where, f"alias {alias!r} of '{entity.id}' is not the "
                                  "text of any mention", "annotate a mention with that exact text, "
                                  "or remove the alias")
+
+    def check_claimed_only(self, st: Statement) -> None:
+        for ref in (st.subject, st.object):
+            entity = self.entities.get(ref) if ref else None
+            if entity is not None and entity.claim is not None and st.claim is None:
+                self.problem(st.where, f"'{entity.id}' is known only through claim "
+                             f"'{entity.claim}', but this statement about it is not a claim",
+                             f"add claim: {entity.claim} (or another claim), or drop the "
+                             "entity's claim if the document itself states that it exists")
 
     def reference(self, where: str, identifier: str, role: str) -> Entity | None:
         entity = self.entities.get(identifier)
@@ -299,6 +367,11 @@ class _Reader:
         if term is None:
             self.problem(st.where, f"property '{st.property}' is not a property of the ontology",
                          _suggest(st.property, vocabulary.properties))
+            return
+        if st.property in BUILD_PROPERTIES:
+            self.problem(st.where, f"'{st.property}' is written by the build, not annotated",
+                         "use the statement's fields (claim, estimate, position, role, note) or "
+                         "a claim's (by, about, source); dates go in value: of `date`")
             return
         subject = self.reference(st.where, st.subject, "statement subject")
         domain = vocabulary.domain_of(st.property)
@@ -355,9 +428,15 @@ class _Reader:
             self.problem(st.where, f"'{st.property}' needs a `value`", "add value: ...")
             return
         datatype = range_[0] if range_ else ""
-        if datatype in _INTEGER_TYPES and not st.value.lstrip("-").isdigit():
-            self.problem(st.where, f"'{st.property}' needs a whole number, not {st.value!r}",
-                         "write the number as digits, e.g. value: 176")
+        if datatype in _INTEGER_TYPES:
+            if not _ASCII_INTEGER.fullmatch(st.value):
+                self.problem(st.where, f"'{st.property}' needs a whole number, not "
+                             f"{st.value!r}", "write the number as digits, e.g. value: 176")
+            elif int(st.value) < (1 if datatype.endswith("positiveInteger") else 0) and \
+                    datatype != _XSD + "integer":
+                self.problem(st.where, f"'{st.property}' cannot be {st.value}: it counts "
+                             f"{'from 1' if datatype.endswith('positiveInteger') else 'from 0'}",
+                             "correct the number")
         if datatype == _XSD + "boolean" and st.value not in ("true", "false"):
             self.problem(st.where, f"'{st.property}' needs true or false, not {st.value!r}",
                          "write value: true or value: false")
@@ -367,6 +446,10 @@ class _Reader:
 
 
 def _schema_message(error: jsonschema.ValidationError) -> str:
+    if error.validator == "oneOf" and error.context and "statement" not in str(error.schema):
+        # "is not valid under any of the given schemas" names nothing: say what the closest
+        # alternative objects to instead.
+        error = jsonschema.exceptions.best_match(error.context)
     if error.validator == "additionalProperties":
         return error.message.replace("Additional properties are not allowed", "unknown field")
     if error.validator == "oneOf" and error.schema_path and "statement" in str(error.schema):
@@ -399,6 +482,15 @@ def _relocate(text: str, quote: Quote) -> str:
     nearest = min(hits, key=lambda h: abs(h - quote.start))
     others = "" if len(hits) == 1 else f" (it occurs {len(hits)} times; this is the nearest)"
     return f"set start: {nearest} ({_line_col(text, nearest)} of the text){others}"
+
+
+def _encoding_hint(text: str) -> str:
+    if text.startswith("\ufeff"):
+        return ("; note: the text starts with a byte-order mark, which counts as one character "
+                "at offset 0")
+    if "\r" in text:
+        return "; note: the text has Windows line ends (\\r\\n): each counts as two characters"
+    return ""
 
 
 def _occurrences(text: str, needle: str) -> Iterator[int]:
@@ -460,6 +552,9 @@ def load_corpus(corpus_dir: Path, vocabulary: Vocabulary) -> Corpus:
     for path, data in files:
         if "document" in data:
             reader.read_document(path, data)
+    if not dropped and not reader.problems and not reader.documents:
+        reader.problem(_display(corpus_dir), "there are no annotated documents (documents/*.yaml)",
+                       "annotate a document: put <name>.txt and <name>.yaml in documents/")
     if not dropped:  # cross-checks on half a corpus would only report noise
         reader.check()
     if reader.problems:

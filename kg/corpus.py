@@ -43,6 +43,7 @@ class Entity:
     label: str
     where: str
     aliases: tuple[str, ...] = ()
+    claim: str | None = None  # known only through this claim: its existence is not asserted
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ class _Writer:
     corpus: Corpus
     out: BuiltGraph = field(default_factory=BuiltGraph)
     graph: ox.NamedNode = field(default_factory=lambda: _n("urn:unset"))
+    statement_nodes: dict[Statement, ox.NamedNode] = field(default_factory=dict)
 
     def term(self, name: str) -> ox.NamedNode:
         return _n(self.ns.term(name))
@@ -86,15 +87,10 @@ class _Writer:
                  ox.Literal(str(len(doc.text)), datatype=_n(_XSD + "integer")))
         self.add(node, self.term("sha256"), ox.Literal(
             hashlib.sha256(doc.text.encode("utf-8")).hexdigest()))
-        used = {doc.id} | {m.entity for m in doc.mentions}
-        for st in doc.statements:
-            used.add(st.subject)
-            if st.object is not None:
-                used.add(st.object)
-        for claim in doc.claims:
-            used |= {claim.by, *claim.about, *([claim.source] if claim.source else [])}
-        for identifier in sorted(used):
-            self.entity(self.corpus.entities[identifier])
+        # A document's graph types and labels what the document mentions, and nothing else:
+        # everything it says about an entity it only refers to is typed where it is mentioned.
+        for identifier in sorted({doc.id} | {m.entity for m in doc.mentions}):
+            self.entity(doc, self.corpus.entities[identifier])
         for mention in doc.mentions:
             entity = self.res(mention.entity)
             annotation = self.annotation(doc, mention.quote, entity, "identifying", mention.entity)
@@ -104,11 +100,16 @@ class _Writer:
         for st in doc.statements:
             self.statement(doc, st)
 
-    def entity(self, entity: Entity) -> None:
+    def entity(self, doc: DocumentAnnotation, entity: Entity) -> None:
         node = self.res(entity.id)
         self.out.origins[node.value] = entity.where
         for type_name in entity.types:
-            self.add(node, _TYPE, self.term(type_name))
+            if entity.claim is None:
+                self.add(node, _TYPE, self.term(type_name))
+            elif any(c.id == entity.claim for c in doc.claims):
+                # Known only through a claim: that such a thing exists is the claim's, too.
+                self.reify(doc, node, _TYPE, self.term(type_name), entity.claim,
+                           self.mention_quotes(doc, entity.id), entity.where)
         self.add(node, _LABEL, ox.Literal(entity.label, language="en"))
         self.add(node, _n(_SKOS + "prefLabel"), ox.Literal(entity.label, language="en"))
         for alias in entity.aliases:
@@ -167,38 +168,62 @@ class _Writer:
             self.add(node, self.term("claimSource"), self.res(claim.source))
         self.evidence(doc, node, claim.evidence, claim.id)
 
+    def mention_quotes(self, doc: DocumentAnnotation, entity: str) -> tuple[Quote, ...]:
+        return tuple(m.quote for m in doc.mentions if m.entity == entity)
+
+    def reify(self, doc: DocumentAnnotation, subject: ox.NamedNode, predicate: ox.NamedNode,
+              obj: ox.NamedNode | ox.Literal, claim: str | None, evidence: tuple[Quote, ...],
+              where: str, qualifiers: tuple[tuple[str, ox.NamedNode | ox.Literal], ...] = ()
+              ) -> ox.NamedNode:
+        """An rdf:Statement node for the triple, with its evidence, qualifiers and claim.
+
+        One node per distinct (triple, claim, qualifiers) in a document: two quotes of the same
+        stated fact share a node; a claim of a fact the document also states gets its own.
+        """
+        key = [subject.value, predicate.value, _term_key(obj), claim or ""]
+        key += [f"{name}={_term_key(value)}" for name, value in qualifiers]
+        digest = _digest(*key)
+        node = self.res(f"{doc.id}/statement/{digest}")
+        self.out.origins.setdefault(node.value, where)
+        self.add(node, _TYPE, _n(_RDF + "Statement"))
+        self.add(node, _n(_RDF + "subject"), subject)
+        self.add(node, _n(_RDF + "predicate"), predicate)
+        self.add(node, _n(_RDF + "object"), obj)
+        for name, value in qualifiers:
+            self.add(node, self.term(name), value)
+        if claim is not None:
+            self.add(self.res(claim), self.term("claims"), node)
+        self.evidence(doc, node, evidence, f"statement-{digest}")
+        return node
+
     def statement(self, doc: DocumentAnnotation, st: Statement) -> None:
         subject, predicate = self.res(st.subject), self.term(st.property)
         obj = self.object_of(doc, st)
         if st.claim is None:
             self.add(subject, predicate, obj)
-        digest = _digest(subject.value, predicate.value, _term_key(obj))
-        node = self.res(f"{doc.id}/statement/{digest}")
-        self.out.origins[node.value] = st.where
-        self.add(node, _TYPE, _n(_RDF + "Statement"))
-        self.add(node, _n(_RDF + "subject"), subject)
-        self.add(node, _n(_RDF + "predicate"), predicate)
-        self.add(node, _n(_RDF + "object"), obj)
+        qualifiers: list[tuple[str, ox.NamedNode | ox.Literal]] = []
         if st.estimate:
-            self.add(node, self.term("isEstimate"),
-                     ox.Literal("true", datatype=_n(_XSD + "boolean")))
+            qualifiers.append(("isEstimate", ox.Literal("true", datatype=_n(_XSD + "boolean"))))
         if st.position:
-            self.add(node, self.term("positionTitle"), ox.Literal(st.position))
+            qualifiers.append(("positionTitle", ox.Literal(st.position)))
+        if st.role:
+            qualifiers.append(("inRole", self.term(st.role)))
         if st.note:
-            self.add(node, self.term("note"), ox.Literal(st.note))
-        if st.claim is not None:
-            self.add(self.res(st.claim), self.term("claims"), node)
-        self.evidence(doc, node, st.evidence, f"statement-{digest}")
-        if st.role is not None and st.object is not None:
+            qualifiers.append(("note", ox.Literal(st.note)))
+        self.statement_nodes[st] = self.reify(doc, subject, predicate, obj, st.claim,
+                                              st.evidence, st.where, tuple(qualifiers))
+        if st.role is not None and st.object is not None and st.claim is None:
+            # A stated role also becomes a Participation node, for queries by role. A claimed
+            # role stays on the claimed statement (inRole) only.
             participation = self.res(f"{st.subject}/participation/{st.object}/{st.role}")
             self.add(participation, _TYPE, self.term("Participation"))
             self.add(participation, self.term("participant"), obj)
             self.add(participation, self.term("role"), self.term(st.role))
             self.add(participation, _LABEL, ox.Literal(
                 f"{self.corpus.entities[st.object].label} as {st.role.lower()}", language="en"))
-            if st.claim is None:
-                self.add(subject, self.term("hasParticipation"), participation)
-            self.evidence(doc, participation, st.evidence, f"participation-{digest}")
+            self.add(subject, self.term("hasParticipation"), participation)
+            key = _digest(participation.value)
+            self.evidence(doc, participation, st.evidence, f"participation-{key}")
 
     def object_of(self, doc: DocumentAnnotation, st: Statement) -> ox.NamedNode | ox.Literal:
         range_ = self.vocabulary.range_of(st.property)
@@ -208,16 +233,19 @@ class _Writer:
             return self.res(st.object)
         value = st.value if st.value is not None else " … ".join(q.text for q in st.evidence)
         datatype = range_[0] if range_ and range_[0].startswith(_XSD) else _XSD + "string"
-        if datatype in _DERIVED_INTEGERS:
-            # Oxigraph stores derived integer types as xsd:integer; writing that type from the
-            # start keeps the built graph, the store and every export identical (SHACL checks
-            # the bounds).
-            datatype = _XSD + "integer"
+        if datatype in _DERIVED_INTEGERS | {_XSD + "integer"}:
+            # Oxigraph stores derived integer types as xsd:integer, in canonical form ("+05" is
+            # 5); writing that from the start keeps the built graph, the store and every export
+            # identical (SHACL checks the bounds).
+            datatype, value = _XSD + "integer", str(int(value))
         return ox.Literal(value, datatype=_n(datatype))
 
+    def time_span_iri(self, doc: DocumentAnnotation, st: Statement) -> ox.NamedNode:
+        slug = str(st.value).replace("/", "--").replace("..", "open")
+        return self.res(f"{st.subject}/{st.property}/{doc.id}/{slug}")
+
     def time_span(self, doc: DocumentAnnotation, st: Statement, span: DateSpan) -> ox.NamedNode:
-        slug = span.edtf.replace("/", "--").replace("..", "open")
-        node = self.res(f"{st.subject}/{st.property}/{doc.id}/{slug}")
+        node = self.time_span_iri(doc, st)
         self.write_span(node, span, self.term("TimeSpan"))
         return node
 
@@ -260,14 +288,13 @@ class _Writer:
                                         "correct the date that misreads its text, or split the "
                                         "event in two if they are different events"))
                 continue
-            documents = {doc.id for doc, _ in items}
             event = self.res(subject)
-            if len(documents) == 1:
-                self.graph = _n(self.ns.graph(documents.pop()))
+            if len(items) == 1:
+                self.graph = _n(self.ns.graph(items[0][0].id))
                 self.write_span(event, span, None)
                 continue
-            # Several documents each state part of the date: the combination is a conclusion of
-            # the build, so it goes to the inferred graph with what it was derived from.
+            # Several statements each give part of the date: their combination is a conclusion
+            # of the build, so it goes to the inferred graph with what it was derived from.
             self.graph = inferred
             self.write_span(event, span, None)
             derivation = self.res(f"{subject}/date-combined")
@@ -278,12 +305,8 @@ class _Writer:
             self.add(derivation, self.term("note"), ox.Literal(
                 "Combined from the dates the documents state: " + "; ".join(
                     f"{st.value} ({doc.id})" for doc, st in items)))
-            for doc, st in items:
-                source = self.time_span(doc, st, parse_edtf(str(st.value)))
-                digest = _digest(event.value, self.ns.term("date"), _term_key(source))
-                self.graph = inferred
-                self.add(derivation, _n(_PROV + "wasDerivedFrom"),
-                         self.res(f"{doc.id}/statement/{digest}"))
+            for _, st in items:
+                self.add(derivation, _n(_PROV + "wasDerivedFrom"), self.statement_nodes[st])
         if problems:
             raise AnnotationError(f"the corpus has {len(problems)} problem"
                                   f"{'s' if len(problems) != 1 else ''}", tuple(problems))

@@ -33,6 +33,7 @@ _PROBE = "urn:crisiskg:probe:"
 _XSD = EXTERNAL_PREFIXES["xsd"]
 _RDF = EXTERNAL_PREFIXES["rdf"]
 _RDFS = EXTERNAL_PREFIXES["rdfs"]
+_OA = EXTERNAL_PREFIXES["oa"]
 #: Datatypes of the OWL 2 datatype map that occur in our data; HermiT refuses any other.
 _OWL2_DATATYPES = {_XSD + t for t in ("string", "boolean", "integer", "nonNegativeInteger",
                                       "positiveInteger", "decimal", "double", "anyURI",
@@ -55,8 +56,14 @@ def _reasoning_view(data: Iterable[ox.Quad], ns: Namespaces) -> list[ox.Triple]:
     world, and rdf:Statement's vocabulary is not OWL 2 DL. So are date literals (xsd:date).
     """
     skip = {ns.term("evidence"), ns.term("claims")}
+    provenance_types = {_RDF + "Statement"} | {_OA + t for t in (
+        "Annotation", "SpecificResource", "TextQuoteSelector", "TextPositionSelector")}
+    provenance = {q.subject for q in data if q.predicate.value == _RDF_TYPE
+                  and _iri(q.object) in provenance_types}
     view = []
     for quad in data:
+        if quad.subject in provenance:
+            continue  # statement nodes and annotations describe the text, not the world
         predicate = quad.predicate.value
         if predicate == _RDF_TYPE:
             kind = quad.object

@@ -30,6 +30,23 @@ WHERE {
     OPTIONAL { ?st ckg:evidence|prov:wasDerivedFrom ?e . BIND(?st AS ?st_ev) } }
 }
 """
+# Facts a document asserts (ontology properties between things, or with values) and whether the
+# same graph holds a reified statement of exactly that triple with a quote.
+_FACTS = """
+SELECT (COUNT(*) AS ?facts) (SUM(IF(?quoted, 1, 0)) AS ?quoted_facts) WHERE {
+  GRAPH ?g {
+    ?s ?p ?o
+    FILTER(STRSTARTS(STR(?p), STR(ckg:)) && ?p NOT IN (ckg:evidence, ckg:claims, ckg:claimText,
+      ckg:claimedBy, ckg:about, ckg:claimSource, ckg:hasParticipation, ckg:participant, ckg:role,
+      ckg:edtf, ckg:earliest, ckg:latest, ckg:precision, ckg:earliestDate, ckg:latestDate,
+      ckg:datePrecision, ckg:sha256))
+    FILTER NOT EXISTS { ?s a rdf:Statement }
+  }
+  FILTER(?g NOT IN (?ontology, ?inferred))
+  BIND(EXISTS { GRAPH ?g { ?st rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ;
+                           ckg:evidence ?annotation } } AS ?quoted)
+}
+"""
 _LINKS = """
 SELECT ?kb (COUNT(DISTINCT ?x) AS ?n) WHERE {
   ?x owl:sameAs ?target .
@@ -52,6 +69,8 @@ class StoreStats:
     with_evidence: int = 0
     statements: int = 0
     statements_with_evidence: int = 0
+    facts: int = 0
+    quoted_facts: int = 0
     dataset_version: str = ""
 
     def render(self) -> str:
@@ -60,6 +79,8 @@ class StoreStats:
                  f"{len(self.graphs)} named graphs",
                  f"evidence: {self.with_evidence}/{self.things} entities, events and claims, "
                  f"{self.statements_with_evidence}/{self.statements} statements",
+                 f"facts asserted with a quote in their document's graph: "
+                 f"{self.quoted_facts}/{self.facts}",
                  "links: " + (", ".join(f"{k} {v}" for k, v in self.links.items()) or "none yet"),
                  "entities by class (asserted, in document graphs):"]
         lines += [f"  {name:<28} {count:>5}" for name, count in self.by_class.items()]
@@ -89,6 +110,9 @@ def store_stats(settings: Settings) -> StoreStats:
         stats.with_evidence = int(row["with_evidence"].value)
         stats.statements = int(row["statements"].value)
         stats.statements_with_evidence = int(row["statements_with_evidence"].value)
+    for row in store.query(_bind(_FACTS, graphs), prefixes=prefixes):
+        stats.facts = int(row["facts"].value)
+        stats.quoted_facts = int(row["quoted_facts"].value) if row["quoted_facts"] else 0
     for row in store.query(_LINKS, prefixes=prefixes):
         stats.links[row["kb"].value] = int(row["n"].value)
     return stats

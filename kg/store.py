@@ -18,10 +18,10 @@ graph is a set, so the bulk loader keeps each triple of the union once.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
-import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path

@@ -24,6 +24,7 @@ from server import create_app
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 MINI = FIXTURES / "mini"
+PAIR = FIXTURES / "pair"
 
 
 @pytest.fixture
@@ -55,6 +56,33 @@ def mini_built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = Settings(corpus_dir=MINI, store_dir=tmp_path_factory.mktemp("mini-store"))
     build(settings)
     return settings
+
+
+@pytest.fixture(scope="session")
+def pair_built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The two-document fixture corpus, built once."""
+    settings = Settings(corpus_dir=PAIR, store_dir=tmp_path_factory.mktemp("pair-store"))
+    build(settings)
+    return settings
+
+
+@pytest.fixture
+def corpus_of(tmp_path: Path) -> Callable[[dict[str, str]], Settings]:
+    """Settings for a corpus made of the given files (path relative to the corpus -> text).
+
+    The mini document's text is always there as documents/mini.txt.
+    """
+
+    def make(files: dict[str, str]) -> Settings:
+        corpus = tmp_path / "inline-corpus"
+        shutil.rmtree(corpus, ignore_errors=True)
+        (corpus / "documents").mkdir(parents=True)
+        shutil.copy(MINI / "documents" / "mini.txt", corpus / "documents")
+        for name, text in files.items():
+            (corpus / name).write_bytes(text.encode("utf-8"))
+        return Settings(corpus_dir=corpus, store_dir=tmp_path / "inline-store")
+
+    return make
 
 
 @pytest.fixture(scope="session")
