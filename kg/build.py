@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from importlib import metadata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,8 +60,11 @@ class BuildReport:
 
 
 def dataset_version(corpus: Corpus, ns: Namespaces) -> str:
-    """A hash of everything a build reads: texts, annotations, ontology, shapes, base IRI."""
+    """A hash of everything a build depends on: texts, annotations, ontology, shapes, base IRI,
+    and the versions of the software that turns them into the graph."""
     digest = hashlib.sha256(ns.base.encode())
+    for package in ("crisiskg", "pyoxigraph", "owlready2"):
+        digest.update(f"{package}=={metadata.version(package)}".encode())
     for part in (ontology_text(ns), shapes_text(ns)):
         digest.update(part.encode("utf-8"))
     paths = {d.annotation_path for d in corpus.documents} | {d.text_path for d in corpus.documents}

@@ -85,13 +85,16 @@ def locate(settings: Settings, document: str, phrase: str) -> None:
         path = settings.corpus_dir / "documents" / document
     if not path.exists():
         raise click.ClickException(f"no document {document}")
-    text = path.read_bytes().decode("utf-8")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise click.ClickException(f"{path} is not UTF-8 text (byte {error.start})") from None
     at = text.find(phrase)
     if at == -1:
         raise click.ClickException(f"{phrase!r} does not occur in {path.name}")
     while at != -1:
         line = text.count("\n", 0, at) + 1
-        context = text[max(0, at - 30) : at + len(phrase) + 30].replace("\n", " ")
+        context = " ".join(text[max(0, at - 30) : at + len(phrase) + 30].split())
         click.echo(f"start: {at}  end: {at + len(phrase)}  line {line}: …{context}…")
         at = text.find(phrase, at + 1)
 

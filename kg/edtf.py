@@ -14,10 +14,11 @@ from datetime import date
 
 __all__ = ["DateSpan", "EdtfError", "combine", "parse_edtf"]
 
-_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_YEAR = re.compile(r"^(\d{4})$")
-_NO_YEAR = re.compile(r"^XXXX-(\d{2})-(\d{2})$")
+# fullmatch with ASCII digits only: no "٢٠٢٠", no trailing newline.
+_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_YEAR = re.compile(r"([0-9]{4})")
+_NO_YEAR = re.compile(r"XXXX-([0-9]{2})-([0-9]{2})")
 
 
 class EdtfError(ValueError):
@@ -37,14 +38,14 @@ class DateSpan:
 
 def _bounds(text: str) -> tuple[str, date, date]:
     try:
-        if m := _DAY.match(text):
+        if m := _DAY.fullmatch(text):
             day = date(int(m[1]), int(m[2]), int(m[3]))
             return "Day", day, day
-        if m := _MONTH.match(text):
+        if m := _MONTH.fullmatch(text):
             year, month = int(m[1]), int(m[2])
             last = calendar.monthrange(year, month)[1]
             return "Month", date(year, month, 1), date(year, month, last)
-        if m := _YEAR.match(text):
+        if m := _YEAR.fullmatch(text):
             return "Year", date(int(m[1]), 1, 1), date(int(m[1]), 12, 31)
     except ValueError as error:  # a month 13 or a 30 February
         raise EdtfError(f"{text!r} is not a real date: {error}") from None
@@ -56,8 +57,7 @@ def _bounds(text: str) -> tuple[str, date, date]:
 
 def parse_edtf(text: str) -> DateSpan:
     """Parse an EDTF string of the supported subset into a DateSpan."""
-    text = text.strip()
-    if m := _NO_YEAR.match(text):
+    if m := _NO_YEAR.fullmatch(text):
         month, day = int(m[1]), int(m[2])
         try:
             date(2000, month, day)  # a leap year admits every real month/day
@@ -91,36 +91,54 @@ def _describe(earliest: date | None, latest: date | None) -> tuple[str, str]:
     return f"{start}/{end}", "Range"
 
 
+def _on_or_after(day: date, month: int, month_day: int) -> date | None:
+    """The first date on or after `day` that falls on month/month_day."""
+    for year in range(day.year, day.year + 5):  # 29 February recurs within 4 years
+        try:
+            candidate = date(year, month, month_day)
+        except ValueError:
+            continue
+        if candidate >= day:
+            return candidate
+    return None
+
+
+def _on_or_before(day: date, month: int, month_day: int) -> date | None:
+    """The last date on or before `day` that falls on month/month_day."""
+    for year in range(day.year, day.year - 5, -1):
+        try:
+            candidate = date(year, month, month_day)
+        except ValueError:
+            continue
+        if candidate <= day:
+            return candidate
+    return None
+
+
 def combine(spans: list[DateSpan]) -> DateSpan | None:
     """The narrowest span every stated span allows, or None if they contradict each other.
 
-    "3 January" (year not stated) with "January 2020" gives 2020-01-03: day precision.
+    "3 January" (year not stated) with "January 2020" gives 2020-01-03: day precision; with
+    "2019/2021" it gives 2019-01-03/2021-01-03.
     """
     if len(spans) == 1:
         return spans[0]
     lows = [s.earliest for s in spans if s.earliest]
     highs = [s.latest for s in spans if s.latest]
     low, high = (max(lows) if lows else None), (min(highs) if highs else None)
-    if low and high and low > high:
-        return None
     month_days = {s.month_day for s in spans if s.month_day}
     if len(month_days) > 1:
         return None
     if month_days:
-        (month, day) = month_days.pop()
-        if not (low and high):
+        month, day = month_days.pop()
+        if low is None and high is None:
             return DateSpan(f"XXXX-{month:02d}-{day:02d}", "UnknownYear", None, None, (month, day))
-        matches = []
-        for year in range(low.year, high.year + 1):
-            try:
-                candidate = date(year, month, day)
-            except ValueError:
-                continue
-            if low <= candidate <= high:
-                matches.append(candidate)
-        if not matches:
+        # Narrow each bound to the nearest day the stated month and day allow.
+        low = _on_or_after(low, month, day) if low else None
+        high = _on_or_before(high, month, day) if high else None
+        if (lows and low is None) or (highs and high is None):
             return None
-        if len(matches) == 1:
-            low = high = matches[0]
+    if low and high and low > high:
+        return None
     edtf, precision = _describe(low, high)
     return DateSpan(edtf, precision, low, high)

@@ -5,7 +5,8 @@ KGError                      every error a user can act on; `status` is its HTTP
  ├── ShapeViolation          the built graph breaks a SHACL shape
  ├── InconsistentGraph       HermiT finds ontology + data inconsistent
  ├── StoreError              no store is built, or the store cannot be opened or switched
- └── QueryError              a SPARQL query does not parse or cannot be evaluated
+ ├── QueryError              a SPARQL query does not parse or cannot be evaluated
+ └── SettingsError           a setting (KG_* variable or option) has an unusable value
 
 The CLI turns these into a message and an exit code in one place (kg.cli); the server into an
 HTTP response in one place (server.errors).
@@ -21,6 +22,7 @@ __all__ = [
     "KGError",
     "Problem",
     "QueryError",
+    "SettingsError",
     "ShapeViolation",
     "StoreError",
 ]
@@ -90,3 +92,10 @@ class QueryError(KGError):
 
     status = 400
     exit_code = 6
+
+
+class SettingsError(KGError):
+    """A setting has a value crisiskg cannot use."""
+
+    status = 500
+    exit_code = 7

@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from kg.errors import QueryError
 from kg.namespaces import Namespaces
 from kg.settings import Settings
 from kg.store import ReadStore
 
-__all__ = ["SerializedResult", "render_table", "run_query", "serialize_result"]
+__all__ = ["SerializedResult", "mentions_service", "render_table", "run_query",
+           "serialize_result"]
+
+# Strings, IRIs, comments, variables and prefixed names are not the SERVICE keyword.
+_SERVICE_SCAN = re.compile(
+    r"""'''(?:[^'\\]|\\.|'(?!''))*'''"""
+    r'''|"""(?:[^"\\]|\\.|"(?!""))*"""'''
+    r"""|'(?:[^'\\\n]|\\.)*'"""
+    r'''|"(?:[^"\\\n]|\\.)*"'''
+    r"""|<[^<>"{}|^`\\\x00-\x20]*>"""
+    r"""|\#[^\n]*"""
+    r"""|[?$]\w+"""
+    r"""|\w*:[\w.-]*"""
+    r"""|(?P<service>\bSERVICE\b)""",
+    re.IGNORECASE,
+)
+
+
+def mentions_service(sparql: str) -> bool:
+    """Whether the query uses the SERVICE keyword (outside strings, IRIs and comments)."""
+    return any(m.group("service") for m in _SERVICE_SCAN.finditer(sparql))
+
 
 _FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -36,7 +59,10 @@ def _cell(term: object, prefixes: dict[str, str]) -> str:
 def render_table(results: ox.QuerySolutions, prefixes: dict[str, str]) -> str:
     """A SELECT result as an aligned text table, IRIs shortened with the project's prefixes."""
     names = [v.value for v in results.variables]
-    rows = [[_cell(solution[name], prefixes) for name in names] for solution in results]
+    try:
+        rows = [[_cell(solution[name], prefixes) for name in names] for solution in results]
+    except OSError as error:
+        raise QueryError(f"the query failed: {error}") from error
     widths = [max([len(n), *(len(r[i]) for r in rows)]) for i, n in enumerate(names)]
     lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip(),
              "  ".join("-" * w for w in widths)]
@@ -56,20 +82,24 @@ class SerializedResult:
 def serialize_result(result: object, fmt: str = "json") -> SerializedResult:
     """Serialize a SELECT/ASK result as SPARQL JSON/CSV/TSV, or a graph result as Turtle."""
     buffer = io.BytesIO()
-    if isinstance(result, ox.QueryTriples):
-        result.serialize(buffer, ox.RdfFormat.TURTLE)
-        return SerializedResult(buffer.getvalue(), "text/turtle")
-    results_format = _FORMATS[fmt]
-    result.serialize(buffer, results_format)  # type: ignore[attr-defined]
+    try:  # pyoxigraph evaluates lazily: evaluation errors surface while serializing
+        if isinstance(result, ox.QueryTriples):
+            result.serialize(buffer, ox.RdfFormat.TURTLE)
+            return SerializedResult(buffer.getvalue(), "text/turtle")
+        results_format = _FORMATS[fmt]
+        result.serialize(buffer, results_format)  # type: ignore[attr-defined]
+    except OSError as error:
+        raise QueryError(f"the query failed: {error}") from error
     return SerializedResult(buffer.getvalue(), results_format.media_type)
 
 
 def run_query(settings: Settings, sparql: str, fmt: str = "table") -> str:
     """Evaluate `sparql` over the current store; render it as a table, JSON, CSV or TSV."""
     prefixes = Namespaces(settings.base_iri).prefixes()
-    result = ReadStore.open_current(settings.store_dir).query(sparql, prefixes=prefixes)
-    if isinstance(result, ox.QueryBoolean) and fmt == "table":
-        return ("true" if bool(result) else "false") + "\n"
-    if isinstance(result, ox.QuerySolutions) and fmt == "table":
-        return render_table(result, prefixes)
-    return serialize_result(result, "json" if fmt == "table" else fmt).body.decode("utf-8")
+    with ReadStore.open_current(settings.store_dir) as store:
+        result = store.query(sparql, prefixes=prefixes)
+        if isinstance(result, ox.QueryBoolean) and fmt == "table":
+            return ("true" if bool(result) else "false") + "\n"
+        if isinstance(result, ox.QuerySolutions) and fmt == "table":
+            return render_table(result, prefixes)
+        return serialize_result(result, "json" if fmt == "table" else fmt).body.decode("utf-8")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -339,12 +338,3 @@ def build_graph(corpus: Corpus, vocabulary: Vocabulary, ns: Namespaces) -> Built
     # The same triple stated by two documents is two quads; the same quad twice is one.
     writer.out.quads = list(dict.fromkeys(writer.out.quads))
     return writer.out
-
-
-def iter_graph_names(built: BuiltGraph) -> Iterator[str]:
-    """The named graphs of a build, in first-seen order."""
-    seen: dict[str, None] = {}
-    for quad in built.quads:
-        if isinstance(quad.graph_name, ox.NamedNode):
-            seen.setdefault(quad.graph_name.value)
-    yield from seen

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+from kg.errors import SettingsError
 
 __all__ = ["DEFAULT_BASE_IRI", "SETTINGS_HELP", "Settings"]
 
@@ -52,13 +55,27 @@ class Settings:
         return replace(cls(), **coerced)
 
 
+_ABSOLUTE_IRI = re.compile(r"https?://[^\s<>\"{}|\\^`]+")
+
+
 def _coerce(cls: type[Settings], name: str, value: object) -> object:
     default = getattr(cls(), name)
+    variable = SETTINGS_HELP[name][0]
     if isinstance(default, Path):
         return Path(str(value))
     if isinstance(default, int):
-        return int(str(value))
+        try:
+            number = int(str(value))
+        except ValueError:
+            raise SettingsError(f"{variable} must be a whole number, not {value!r}") from None
+        if number < 1 or (name == "port" and number > 65535):
+            raise SettingsError(f"{variable} is out of range: {number}")
+        return number
     text = str(value)
-    if name == "base_iri" and not text.endswith(("/", "#")):
-        text += "/"
+    if name == "base_iri":
+        if not _ABSOLUTE_IRI.fullmatch(text):
+            raise SettingsError(f"{variable} must be an absolute http(s) IRI such as "
+                                f"https://w3id.org/crisiskg/, not {text!r}")
+        if not text.endswith(("/", "#")):
+            text += "/"
     return text

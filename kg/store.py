@@ -18,6 +18,8 @@ graph is a set, so the bulk loader keeps each triple of the union once.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import itertools
 import json
 import os
@@ -37,6 +39,7 @@ __all__ = ["KEEP_BUILDS", "Manifest", "ReadStore", "current_build", "write_build
 KEEP_BUILDS = 2
 _STORE = "oxigraph"
 _MANIFEST = "manifest.json"
+_READERS = "readers.lock"
 
 
 @dataclass(frozen=True)
@@ -56,28 +59,61 @@ class Manifest:
 def write_build(store_dir: Path, build_id: str, quads: Sequence[ox.Quad],
                 manifest: Manifest) -> Path:
     """Load `quads` (and their union, as the default graph) into a new store beside the current
-    one and switch to it; return its path."""
+    one and switch to it; return its path. Build ids must sort in build order."""
     builds = store_dir / "builds"
     final = builds / build_id
     partial = builds / f"{build_id}.partial"
     try:
         builds.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir()
-        store = ox.Store(str(partial / _STORE))
-        union = (ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
-        store.bulk_extend(itertools.chain(quads, union))
-        store.flush()
-        store.optimize()  # compacted stores answer several times faster (ENGINE-NOTES)
-        del store  # closes the store before it is renamed
-        (partial / _MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
-        os.replace(partial, final)
-        _switch(store_dir, final)
     except OSError as error:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise StoreError(f"could not write the store in {store_dir}: {error}") from error
-    _prune(builds, keep=final)
+        raise StoreError(f"cannot create the store folder {builds}: {error}") from error
+    with _exclusive(store_dir / ".build.lock"):
+        for leftover in builds.glob("*.partial"):  # from a build that was killed
+            shutil.rmtree(leftover, ignore_errors=True)
+        switched = False
+        try:
+            partial.mkdir()
+            store = ox.Store(str(partial / _STORE))
+            union = (ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
+            store.bulk_extend(itertools.chain(quads, union))
+            store.flush()
+            store.optimize()  # compacted stores answer several times faster (ENGINE-NOTES)
+            del store  # closes the store before it is renamed
+            _write_synced(partial / _MANIFEST, manifest.to_json())
+            (partial / _READERS).touch()
+            os.replace(partial, final)
+            _switch(store_dir, final)
+            switched = True
+        except OSError as error:
+            raise StoreError(f"could not write the store in {store_dir}: {error}") from error
+        finally:
+            if not switched:  # also on KeyboardInterrupt: leave nothing half-made behind
+                shutil.rmtree(partial, ignore_errors=True)
+                shutil.rmtree(final, ignore_errors=True)
+        _prune(builds, current=final)
     return final
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold the build lock: one build writes to a store folder at a time."""
+    with lock_path.open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError(f"another build is writing to {lock_path.parent}; wait for it to "
+                             "finish") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write_synced(path: Path, text: str) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _switch(store_dir: Path, build: Path) -> None:
@@ -93,11 +129,21 @@ def _switch(store_dir: Path, build: Path) -> None:
         os.close(directory)
 
 
-def _prune(builds: Path, keep: Path) -> None:
-    finished = sorted((p for p in builds.iterdir() if p.is_dir() and p.suffix != ".partial"),
-                      key=lambda p: p.stat().st_mtime)
+def _prune(builds: Path, current: Path) -> None:
+    """Delete old builds, keeping the newest ones and any a reader still has open."""
+    finished = sorted(p for p in builds.iterdir() if p.is_dir() and p.suffix != ".partial")
     for old in finished[:-KEEP_BUILDS]:
-        if old != keep:
+        if old == current:
+            continue
+        readers = old / _READERS
+        try:
+            with readers.open("a") as lock:
+                # A reader holds a shared lock for as long as it has the build open.
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                shutil.rmtree(old, ignore_errors=True)
+        except BlockingIOError:
+            continue
+        except OSError:
             shutil.rmtree(old, ignore_errors=True)
 
 
@@ -111,15 +157,35 @@ def current_build(store_dir: Path) -> Path | None:
 
 
 class ReadStore:
-    """A built store opened read-only, and its manifest."""
+    """A built store opened read-only, and its manifest.
+
+    While open, it holds a shared lock on the build, so no later build prunes it away.
+    """
 
     def __init__(self, build: Path) -> None:
         try:
+            self._lock = (build / _READERS).open("a")
+            fcntl.flock(self._lock, fcntl.LOCK_SH)
             self._store = ox.Store.read_only(str(build / _STORE))
-        except OSError as error:
+            self.manifest = Manifest(**json.loads((build / _MANIFEST).read_text("utf-8")))
+        except (OSError, ValueError, TypeError) as error:
             raise StoreError(f"cannot open the store at {build}: {error}") from error
         self.build = build
-        self.manifest = Manifest(**json.loads((build / _MANIFEST).read_text(encoding="utf-8")))
+
+    def close(self) -> None:
+        """Release the build (the store itself closes when garbage-collected)."""
+        lock = getattr(self, "_lock", None)
+        if lock is not None and not lock.closed:
+            lock.close()
+
+    def __enter__(self) -> ReadStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
 
     @classmethod
     def open_current(cls, store_dir: Path) -> ReadStore:

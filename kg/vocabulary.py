@@ -7,7 +7,6 @@ Turtle file stays the one source of truth.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from importlib import resources
 
 import pyoxigraph as ox
@@ -141,11 +140,6 @@ class Vocabulary:
     def is_a(self, name: str, classes: tuple[str, ...]) -> bool:
         """Whether class `name` is one of `classes` or a subclass of one."""
         return bool(self.ancestors(name) & set(classes))
-
-    @cached_property
-    def concrete_classes(self) -> list[str]:
-        """Classes an annotator may use as an entity type, sorted."""
-        return sorted(self.classes)
 
     def domain_of(self, prop: str) -> tuple[str, ...]:
         """The domain of a property, inherited from a super-property if it declares none."""

@@ -1,11 +1,16 @@
-"""The store, opened once per process and handed out with `get_store()` (flaskr's db.py pattern)."""
+"""The store, opened once per process and handed out with `get_store()` (flaskr's db.py pattern).
+
+Each request checks where `current` points (a readlink, microseconds) and reopens when a build
+has switched it, so every worker serves the newest build; the old one is released, and a later
+build may then prune it.
+"""
 
 from __future__ import annotations
 
 from flask import Flask, current_app
 
 from kg.settings import Settings
-from kg.store import ReadStore
+from kg.store import ReadStore, current_build
 
 __all__ = ["get_store", "init_app"]
 
@@ -13,15 +18,15 @@ _KEY = "kg_store"
 
 
 def get_store() -> ReadStore:
-    """The current build, opened read-only on first use in this process.
-
-    Opened lazily so that each gunicorn worker opens its own handle after the fork.
-    """
+    """The current build, opened read-only in this process (after the fork, in gunicorn)."""
     state = current_app.extensions
-    if state.get(_KEY) is None:
-        settings: Settings = current_app.config["KG_SETTINGS"]
-        state[_KEY] = ReadStore.open_current(settings.store_dir)
-    store: ReadStore = state[_KEY]
+    settings: Settings = current_app.config["KG_SETTINGS"]
+    store: ReadStore | None = state.get(_KEY)
+    if store is None or store.build != current_build(settings.store_dir):
+        fresh = ReadStore.open_current(settings.store_dir)
+        if store is not None:
+            store.close()
+        state[_KEY] = store = fresh
     return store
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 from collections.abc import Callable
 from dataclasses import replace
@@ -47,21 +48,60 @@ def test_failed_build_leaves_the_served_store_untouched(mini_settings: Settings,
     assert len(served) > 0
 
 
-def test_store_failure_mid_write_leaves_the_old_store(mini_settings: Settings,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """A build that dies while loading (disk full, I/O error) switches nothing."""
+@pytest.mark.parametrize("failure", ["load", "switch"])
+def test_store_failure_leaves_the_old_store_and_no_debris(
+        mini_settings: Settings, monkeypatch: pytest.MonkeyPatch, failure: str) -> None:
+    """A build that dies while loading (disk full) or while switching switches nothing."""
     build(mini_settings)
     before = current_build(mini_settings.store_dir)
 
-    def failing_switch(store_dir: Path, build_path: Path) -> None:
+    def disk_full(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store_module, "_switch", failing_switch)
+    if failure == "load":
+        monkeypatch.setattr(store_module.ox.Store, "bulk_extend", disk_full)
+    else:
+        monkeypatch.setattr(store_module, "_switch", disk_full)
     with pytest.raises(StoreError, match="No space left on device"):
         build(mini_settings)
     assert current_build(mini_settings.store_dir) == before
-    assert not list((mini_settings.store_dir / "builds").glob("*.partial"))
+    builds = sorted(p.name for p in (mini_settings.store_dir / "builds").iterdir())
+    assert builds == [before.name] if before else False
     assert _labels(mini_settings) == {"Ann Example"}
+
+
+def test_an_interrupted_build_leaves_no_debris(mini_settings: Settings,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    build(mini_settings)
+    before = current_build(mini_settings.store_dir)
+
+    def interrupt(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store_module.ox.Store, "optimize", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        build(mini_settings)
+    assert before is not None
+    assert sorted(p.name for p in (mini_settings.store_dir / "builds").iterdir()) == [before.name]
+
+
+def test_one_build_at_a_time(mini_settings: Settings) -> None:
+    build(mini_settings)
+    with (mini_settings.store_dir / ".build.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with pytest.raises(StoreError, match="another build is writing to"):
+            build(mini_settings)
+
+
+def test_a_build_a_reader_holds_is_not_pruned(mini_settings: Settings) -> None:
+    first = build(mini_settings).store
+    assert first is not None
+    with ReadStore(first):
+        for _ in range(3):
+            build(mini_settings)
+        assert first.exists()
+    build(mini_settings)
+    assert not first.exists()
 
 
 def test_rebuild_switches_and_keeps_the_previous_build(mini_settings: Settings) -> None:
@@ -85,6 +125,8 @@ def test_partial_leftovers_of_a_killed_build_are_ignored(mini_settings: Settings
     build(mini_settings)
     before = current_build(mini_settings.store_dir)
     assert before is not None
-    shutil.copytree(before, mini_settings.store_dir / "builds" / "killed.partial")
+    leftover = mini_settings.store_dir / "builds" / "killed.partial"
+    shutil.copytree(before, leftover)
     assert current_build(mini_settings.store_dir) == before
     assert build(mini_settings).store is not None
+    assert not leftover.exists()

@@ -70,3 +70,26 @@ def test_locate_prints_offsets(mini_settings: Settings) -> None:
     result = _kg("locate", "mini.txt", "Westland", settings=mini_settings)
     assert [line.split("  line")[0] for line in result.stdout.splitlines()] == [
         "start: 54  end: 62", "start: 182  end: 190"]
+
+
+def test_a_bad_setting_exits_7_with_what_to_fix(mini_settings: Settings) -> None:
+    env_settings = mini_settings
+    result = subprocess.run([sys.executable, "-m", "kg", "validate"], capture_output=True,
+                            text=True, timeout=60, check=False,
+                            env={**os.environ, "KG_PORT": "eighty",
+                                 "KG_CORPUS_DIR": str(env_settings.corpus_dir)})
+    assert (result.returncode, result.stderr) == (
+        7, "kg: error: KG_PORT must be a whole number, not 'eighty'\n")
+    result = _kg("--base-iri", "not an iri", "validate", settings=mini_settings)
+    assert result.returncode == 7
+    assert "KG_BASE_IRI must be an absolute http(s) IRI" in result.stderr
+
+
+def test_a_query_that_fails_while_running_is_an_error_not_a_traceback(
+        mini_settings: Settings) -> None:
+    _kg("build", settings=mini_settings)
+    result = _kg("query", "SELECT * WHERE { SERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }",
+                 settings=mini_settings)
+    assert result.returncode == 6
+    assert result.stderr.startswith("kg: error: the query failed: ")
+    assert "Traceback" not in result.stderr

@@ -72,3 +72,21 @@ def test_day_without_year_alone_has_no_bounds() -> None:
                                   ("XXXX-03-03", "2020-01")])
 def test_contradicting_dates_do_not_combine(pair: tuple[str, str]) -> None:
     assert combine([parse_edtf(p) for p in pair]) is None
+
+
+@pytest.mark.parametrize(("pair", "expected"), [
+    (("XXXX-01-03", "2019-05/.."), ("2020-01-03/..", "Range")),
+    (("XXXX-01-03", "2019/2021"), ("2019-01-03/2021-01-03", "Range")),
+    (("XXXX-02-29", "2019/2021"), ("2020-02-29", "Day")),
+    (("XXXX-12-31", "../2020-06"), ("../2019-12-31", "Range")),
+])
+def test_a_day_without_year_narrows_every_bound(pair: tuple[str, str],
+                                                expected: tuple[str, str]) -> None:
+    span = combine([parse_edtf(p) for p in pair])
+    assert span is not None and (span.edtf, span.precision) == expected
+
+
+@pytest.mark.parametrize("text", ["٢٠٢٠", "2020\n", " 2020", "2020/2021\n"])
+def test_only_ascii_digits_and_nothing_around_them(text: str) -> None:
+    with pytest.raises(EdtfError):
+        parse_edtf(text)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+
+import pytest
 import requests
 from flask.testing import FlaskClient
 from SPARQLWrapper import JSON, SPARQLWrapper
+
+from kg.build import build
+from kg.settings import Settings
+from server import create_app
 
 ASK_VICTIM = ("ASK { res:killing-of-qassem-soleimani ckg:hasVictim res:qassem-soleimani }")
 
@@ -58,3 +65,35 @@ def test_live_server_bad_query_is_400_not_500(live_server: str) -> None:
                             timeout=10)
     assert response.status_code == 400
     assert "does not parse" in response.json()["message"]
+
+
+def test_service_is_refused_and_nothing_is_contacted(client: FlaskClient) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        port = listener.getsockname()[1]
+        response = client.get("/sparql", query_string={
+            "query": f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> "
+                     "{ ?s ?p ?o } }"})
+        assert response.status_code == 400
+        assert response.get_json()["message"] == \
+            "federated queries (SERVICE) are not enabled on this endpoint"
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+
+
+def test_the_server_follows_a_rebuild(mini_settings: Settings) -> None:
+    build(mini_settings)
+    client = create_app({"KG_SETTINGS": mini_settings, "TESTING": True}).test_client()
+    query = {"query": "SELECT ?l WHERE { res:ann-example skos:prefLabel ?l }"}
+
+    def label() -> str:
+        bindings = client.get("/sparql", query_string=query).get_json()["results"]["bindings"]
+        return str(bindings[0]["l"]["value"])
+
+    assert label() == "Ann Example"
+    document = mini_settings.corpus_dir / "documents" / "mini.yaml"
+    document.write_text(document.read_text().replace("label: Ann Example", "label: Ann"))
+    build(mini_settings)
+    assert label() == "Ann"

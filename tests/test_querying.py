@@ -1,0 +1,29 @@
+"""Detecting SERVICE without mistaking strings, IRIs, comments or names for it."""
+
+from __future__ import annotations
+
+import pytest
+
+from kg.querying import mentions_service
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
+    "select * { service silent <x> {} }",
+    "SELECT * { ?s ?p ?o FILTER(?o < 3 && ?o > 1) SERVICE <x> {} }",
+    "SELECT * {\nSERVICE\n?endpoint {}}",
+])
+def test_service_is_found(query: str) -> None:
+    assert mentions_service(query)
+
+
+@pytest.mark.parametrize("query", [
+    'SELECT * { ?s ?p "SERVICE" }',
+    "SELECT * { ?s ?p '''it's a SERVICE''' }",
+    "SELECT * { ?s <http://example.org/SERVICE> ?o }",
+    "SELECT * { ?s ?p ?o } # SERVICE <x>",
+    "SELECT ?service { ?service ?p ?o }",
+    "SELECT * { ?s ex:service ?o }",
+])
+def test_service_in_strings_iris_comments_and_names_is_not(query: str) -> None:
+    assert not mentions_service(query)
