@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import time
-from importlib import metadata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 
 import pyoxigraph as ox
