@@ -195,7 +195,8 @@ class _Reader:
                 aliases=tuple(item.get("aliases", ())), claim=item.get("claim"),
             )
 
-    def read_document(self, path: Path, data: _Map) -> None:
+    def read_document(self, path: Path, data: _Map) -> bool:
+        """Read one document's annotations; False if its text could not be read at all."""
         shown = _display(path)
         header = data["document"]
         doc_id = header["id"]
@@ -207,16 +208,16 @@ class _Reader:
         except FileNotFoundError:
             self.problem(where, f"text file {header['text']} not found beside the annotation",
                          f"put {header['text']} in {_display(path.parent)}, or correct `text`")
-            return
+            return False
         except UnicodeDecodeError as error:
             self.problem(where, f"{header['text']} is not UTF-8 (byte {error.start})",
                          "convert the text file to UTF-8")
-            return
+            return False
         if doc_id in self.entities:
             kind = "a document" if "SourceDocument" in self.entities[doc_id].types else "an entity"
             self.problem(where, f"document id '{doc_id}' is already the id of {kind} "
                          f"({self.entities[doc_id].where})", "give the document another id")
-            return
+            return False
         def quote(item: _Map) -> Quote:
             return self.quote(doc_id, text, shown, item)
 
@@ -253,6 +254,7 @@ class _Reader:
             label=header["title"]["text"], mentions=tuple(mentions),
             statements=tuple(statements), claims=tuple(claims),
         ))
+        return True
 
     def evidence(self, doc_id: str, text: str, shown: str, item: _Map) -> tuple[Quote, ...]:
         raw = item["evidence"]
@@ -550,8 +552,8 @@ def load_corpus(corpus_dir: Path, vocabulary: Vocabulary) -> Corpus:
     for path, data in files:
         reader.declare(path, data)
     for path, data in files:
-        if "document" in data:
-            reader.read_document(path, data)
+        if "document" in data and not reader.read_document(path, data):
+            dropped = True
     if not dropped and not reader.problems and not reader.documents:
         reader.problem(_display(corpus_dir), "there are no annotated documents (documents/*.yaml)",
                        "annotate a document: put <name>.txt and <name>.yaml in documents/")

@@ -170,3 +170,12 @@ def test_a_build_only_class_is_not_an_entity_type(corpus_of: CorpusOf) -> None:
         "type: Person", "type: TimeSpan")}))
     assert problems[0].split(" | ")[0] == \
         "mini.yaml:3: type 'TimeSpan' is made by the build, not declared"
+
+
+def test_a_missing_text_file_is_one_problem_without_noise(corpus_of: CorpusOf) -> None:
+    problems = _problems(corpus_of({
+        "entities.yaml": "entities:\n  - {id: ann-example, type: Person, label: Ann Example}\n",
+        "documents/mini.yaml": HEAD.replace("text: mini.txt", "text: missing.txt")}))
+    assert len(problems) == 1
+    assert problems[0].startswith("mini.yaml:1: text file missing.txt not found beside the "
+                                  "annotation | put missing.txt in ")
