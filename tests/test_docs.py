@@ -46,3 +46,12 @@ def test_readme_annotation_example_quotes_the_seed_text_exactly() -> None:
     assert len(quotes) == 9
     for quote in quotes:
         assert text[quote["start"] : quote["start"] + len(quote["text"])] == quote["text"]
+
+
+def test_readme_lists_every_exit_code() -> None:
+    from kg import errors
+
+    for name in errors.__all__:
+        cls = getattr(errors, name)
+        if isinstance(cls, type) and issubclass(cls, errors.KGError) and cls is not errors.KGError:
+            assert f"| {cls.exit_code} |" in README, name
