@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from helpers import select
 
 from kg.namespaces import Namespaces
 from kg.settings import Settings
-from kg.store import ReadStore
 
 NS = Namespaces()
 INFERRED = NS.graph("inferred")
 
 
-def _rows(settings: Settings, query: str) -> list[dict[str, str]]:
-    result: Any = ReadStore.open_current(settings.store_dir).query(query, prefixes=NS.prefixes())
-    names = [v.value for v in result.variables]
-    return [{n: s[n].value for n in names if s[n] is not None} for s in result]
 
 
 def test_parts_of_a_date_in_two_documents_combine_in_the_inferred_graph(
         pair_built: Settings) -> None:
-    rows = _rows(pair_built, """SELECT ?g ?edtf ?precision WHERE { GRAPH ?g {
+    rows = select(pair_built, """SELECT ?g ?edtf ?precision WHERE { GRAPH ?g {
         res:killing ckg:edtf ?edtf ; ckg:datePrecision ?precision } }""")
     assert rows == [{"g": INFERRED, "edtf": "2020-01-03",
                      "precision": NS.term("DayPrecision")}]
-    sources = _rows(pair_built, f"""SELECT ?edtf ?g WHERE {{
+    sources = select(pair_built, f"""SELECT ?edtf ?g WHERE {{
         <{NS.resource("killing/date-combined")}> prov:wasDerivedFrom ?st .
         GRAPH ?g {{ ?st rdf:object/ckg:edtf ?edtf }} }} ORDER BY ?edtf""")
     assert sources == [{"edtf": "2020-01", "g": NS.graph("b")},
@@ -32,14 +27,14 @@ def test_parts_of_a_date_in_two_documents_combine_in_the_inferred_graph(
 
 
 def test_the_inferred_graph_repeats_nothing_a_document_asserts(pair_built: Settings) -> None:
-    assert _rows(pair_built, f"""SELECT ?s ?p ?o WHERE {{ GRAPH <{INFERRED}> {{ ?s ?p ?o }}
+    assert select(pair_built, f"""SELECT ?s ?p ?o WHERE {{ GRAPH <{INFERRED}> {{ ?s ?p ?o }}
         GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{INFERRED}>) }}""") == []
-    assert _rows(pair_built, f"""SELECT ?span WHERE {{ GRAPH <{INFERRED}> {{
+    assert select(pair_built, f"""SELECT ?span WHERE {{ GRAPH <{INFERRED}> {{
         ?span a ckg:TimeSpan }} }}""") == []
 
 
 def test_a_fact_stated_and_also_claimed_has_two_statement_nodes(pair_built: Settings) -> None:
-    rows = _rows(pair_built, f"""SELECT ?quote ?claim WHERE {{ GRAPH <{NS.graph("b")}> {{
+    rows = select(pair_built, f"""SELECT ?quote ?claim WHERE {{ GRAPH <{NS.graph("b")}> {{
         ?st rdf:subject res:killing ; rdf:predicate ckg:hasVictim ; rdf:object res:general ;
             ckg:evidence/oa:hasTarget/oa:hasSelector ?sel .
         ?sel oa:exact ?quote ; ^oa:hasSelector/^oa:hasTarget ?annotation .
@@ -48,19 +43,19 @@ def test_a_fact_stated_and_also_claimed_has_two_statement_nodes(pair_built: Sett
     assert {(r["quote"], r.get("claim", "")) for r in rows} == {
         ("the general was killed", ""),
         ("the general was killed", NS.resource("officials-on-the-killing"))}
-    nodes = _rows(pair_built, f"""SELECT DISTINCT ?st WHERE {{ GRAPH <{NS.graph("b")}> {{
+    nodes = select(pair_built, f"""SELECT DISTINCT ?st WHERE {{ GRAPH <{NS.graph("b")}> {{
         ?st rdf:subject res:killing ; rdf:predicate ckg:hasVictim }} }}""")
     assert len(nodes) == 2
 
 
 def test_a_document_graph_types_only_what_the_document_mentions(pair_built: Settings) -> None:
     """Document a never mentions the Guard; only b's graph types it."""
-    rows = _rows(pair_built, "SELECT ?g WHERE { GRAPH ?g { res:guard a ckg:ArmedForce } }")
+    rows = select(pair_built, "SELECT ?g WHERE { GRAPH ?g { res:guard a ckg:ArmedForce } }")
     assert rows == [{"g": NS.graph("b")}]
-    assert _rows(pair_built, f"""SELECT ?x WHERE {{ GRAPH <{NS.graph("a")}> {{
+    assert select(pair_built, f"""SELECT ?x WHERE {{ GRAPH <{NS.graph("a")}> {{
         res:guard ?p ?x }} }}""") == []
 
 
 def test_each_fact_counts_once_in_the_default_graph(pair_built: Settings) -> None:
-    rows = _rows(pair_built, "SELECT (COUNT(*) AS ?n) WHERE { res:killing ckg:hasVictim ?v }")
+    rows = select(pair_built, "SELECT (COUNT(*) AS ?n) WHERE { res:killing ckg:hasVictim ?v }")
     assert rows == [{"n": "1"}]

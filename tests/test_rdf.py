@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph as ox
+from helpers import select
 
 from kg.annotations import load_corpus
 from kg.namespaces import Namespaces
 from kg.rdf import CONTEXT_CHARS, build_graph
 from kg.settings import Settings
-from kg.store import ReadStore
 from kg.vocabulary import Vocabulary
 
 NS = Namespaces()
@@ -19,14 +18,10 @@ MINI_GRAPH = NS.graph("mini")
 MINI_TEXT = Path(__file__).resolve().parent / "fixtures" / "mini" / "documents" / "mini.txt"
 
 
-def _rows(settings: Settings, query: str) -> list[dict[str, str]]:
-    result: Any = ReadStore.open_current(settings.store_dir).query(query, prefixes=NS.prefixes())
-    names = [v.value for v in result.variables]
-    return [{n: s[n].value for n in names if s[n] is not None} for s in result]
 
 
 def test_evidence_is_a_web_annotation_with_quote_and_position(mini_built: Settings) -> None:
-    rows = _rows(mini_built, """SELECT ?motivation ?exact ?prefix ?suffix ?start ?end ?source
+    rows = select(mini_built, """SELECT ?motivation ?exact ?prefix ?suffix ?start ?end ?source
         WHERE { res:ann-example ckg:evidence ?a . ?a oa:hasBody res:ann-example ;
           oa:motivatedBy ?motivation ; oa:hasTarget ?t . ?t oa:hasSource ?source ;
           oa:hasSelector ?q, ?p . ?q a oa:TextQuoteSelector ; oa:exact ?exact ; oa:prefix ?prefix ;
@@ -41,7 +36,7 @@ def test_evidence_is_a_web_annotation_with_quote_and_position(mini_built: Settin
 
 
 def test_a_stated_fact_is_asserted_and_reified_with_its_qualifiers(mini_built: Settings) -> None:
-    rows = _rows(mini_built, f"""SELECT ?position ?quote WHERE {{
+    rows = select(mini_built, f"""SELECT ?position ?quote WHERE {{
         GRAPH <{MINI_GRAPH}> {{ res:ann-example ckg:commands res:rocket-force .
           ?st rdf:subject res:ann-example ; rdf:predicate ckg:commands ;
               rdf:object res:rocket-force ; ckg:positionTitle ?position ;
@@ -51,23 +46,23 @@ def test_a_stated_fact_is_asserted_and_reified_with_its_qualifiers(mini_built: S
 
 
 def test_a_claimed_fact_is_reified_under_its_claim_but_not_asserted(mini_built: Settings) -> None:
-    assert not _rows(mini_built, "SELECT * WHERE { res:camp-north-strike ckg:hasAgent ?x }")
-    rows = _rows(mini_built, """SELECT ?by ?agent WHERE { ?claim ckg:claimedBy ?by ;
+    assert not select(mini_built, "SELECT * WHERE { res:camp-north-strike ckg:hasAgent ?x }")
+    rows = select(mini_built, """SELECT ?by ?agent WHERE { ?claim ckg:claimedBy ?by ;
         ckg:claims ?st . ?st rdf:subject res:camp-north-strike ; rdf:predicate ckg:hasAgent ;
         rdf:object ?agent }""")
     assert rows == [{"by": NS.resource("officials"), "agent": NS.resource("westland")}]
 
 
 def test_counts_are_typed_literals(mini_built: Settings) -> None:
-    rows = _rows(mini_built, """SELECT ?n (DATATYPE(?n) AS ?type) WHERE {
+    rows = select(mini_built, """SELECT ?n (DATATYPE(?n) AS ?type) WHERE {
         ?st rdf:subject res:camp-north-strike ; rdf:predicate ckg:numberKilled ; rdf:object ?n }""")
     assert rows == [{"n": "3", "type": "http://www.w3.org/2001/XMLSchema#integer"}]
 
 
 def test_claimed_dates_do_not_date_the_event(mini_built: Settings) -> None:
     """The strike's date is the officials' claim: no sortable date is asserted for it."""
-    assert not _rows(mini_built, "SELECT * WHERE { res:camp-north-strike ckg:earliestDate ?d }")
-    rows = _rows(mini_built, """SELECT ?edtf ?precision WHERE { ?st rdf:subject
+    assert not select(mini_built, "SELECT * WHERE { res:camp-north-strike ckg:earliestDate ?d }")
+    rows = select(mini_built, """SELECT ?edtf ?precision WHERE { ?st rdf:subject
         res:camp-north-strike ; rdf:predicate ckg:date ; rdf:object ?span .
         ?span ckg:edtf ?edtf ; ckg:precision ?precision }""")
     assert rows == [{"edtf": "2020-01-03", "precision": NS.term("DayPrecision")}]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph as ox
 import pytest
 import rdflib
+from helpers import ask, select
 
 from kg.annotations import load_corpus
 from kg.namespaces import Namespaces
@@ -26,20 +26,13 @@ SEEDS = {
 }
 
 
-def _rows(settings: Settings, query: str) -> list[dict[str, str]]:
-    store = ReadStore.open_current(settings.store_dir)
-    result: Any = store.query(query, prefixes=NS.prefixes())
-    names = [v.value for v in result.variables]
-    return [{n: s[n].value for n in names if s[n] is not None} for s in result]
 
 
-def _ask(settings: Settings, query: str) -> bool:
-    return bool(ReadStore.open_current(settings.store_dir).query(query, prefixes=NS.prefixes()))
 
 
 def _quotes(settings: Settings, subject: str, predicate: str, obj: str) -> set[str]:
     """The exact quotes whose annotations support the statement `subject predicate obj`."""
-    rows = _rows(settings, f"""
+    rows = select(settings, f"""
         SELECT ?quote WHERE {{
           ?st a rdf:Statement ; rdf:subject {subject} ; rdf:predicate {predicate} ;
               rdf:object {obj} ; ckg:evidence/oa:hasTarget/oa:hasSelector ?sel .
@@ -81,7 +74,7 @@ def test_every_quote_matches_its_document() -> None:
 
 
 def test_who_was_killed_with_soleimani(seed_built: Settings) -> None:
-    rows = _rows(seed_built, """SELECT ?name WHERE {
+    rows = select(seed_built, """SELECT ?name WHERE {
         res:killing-of-qassem-soleimani ckg:hasVictim ?victim .
         ?victim skos:prefLabel ?name FILTER(?victim != res:qassem-soleimani) }""")
     assert rows == [{"name": "Abu Mahdi al-Muhandis"}]
@@ -91,7 +84,7 @@ def test_who_was_killed_with_soleimani(seed_built: Settings) -> None:
 
 
 def test_where_soleimani_was_killed(seed_built: Settings) -> None:
-    rows = _rows(seed_built, """SELECT ?name ?city WHERE {
+    rows = select(seed_built, """SELECT ?name ?city WHERE {
         res:killing-of-qassem-soleimani ckg:place ?place . ?place skos:prefLabel ?name .
         OPTIONAL { ?place ckg:locatedIn ?c . ?c a ckg:City ; skos:prefLabel ?city } }""")
     assert rows == [{"name": "Baghdad airport", "city": "Baghdad"}]
@@ -101,39 +94,39 @@ def test_where_soleimani_was_killed(seed_built: Settings) -> None:
 
 def test_when_soleimani_was_killed_combines_both_articles(seed_built: Settings) -> None:
     """'on 3 January' (first article, no year) + 'January 2020' (second) = 3 January 2020."""
-    rows = _rows(seed_built, """SELECT ?edtf ?earliest ?latest ?precision ?g WHERE {
+    rows = select(seed_built, """SELECT ?edtf ?earliest ?latest ?precision ?g WHERE {
         GRAPH ?g { res:killing-of-qassem-soleimani ckg:edtf ?edtf ; ckg:earliestDate ?earliest ;
                    ckg:latestDate ?latest ; ckg:datePrecision ?precision } }""")
     assert rows == [{"edtf": "2020-01-03", "earliest": "2020-01-03", "latest": "2020-01-03",
                      "precision": NS.term("DayPrecision"), "g": NS.graph("inferred")}]
-    stated = _rows(seed_built, """SELECT ?edtf ?g WHERE { GRAPH ?g {
+    stated = select(seed_built, """SELECT ?edtf ?g WHERE { GRAPH ?g {
         res:killing-of-qassem-soleimani ckg:date ?span . ?span ckg:edtf ?edtf } } ORDER BY ?edtf""")
     assert stated == [{"edtf": "2020-01", "g": NS.graph("us-reaps-more")},
                       {"edtf": "XXXX-01-03", "g": NS.graph("dead-heat")}]
     combined = NS.resource("killing-of-qassem-soleimani/date-combined")
-    assert _ask(seed_built, f"ASK {{ <{combined}> prov:wasDerivedFrom ?a, ?b FILTER(?a != ?b) }}")
+    assert ask(seed_built, f"ASK {{ <{combined}> prov:wasDerivedFrom ?a, ?b FILTER(?a != ?b) }}")
 
 
 def test_who_succeeded_soleimani(seed_built: Settings) -> None:
-    rows = _rows(seed_built, """SELECT ?name WHERE {
+    rows = select(seed_built, """SELECT ?name WHERE {
         res:qassem-soleimani ckg:succeededBy ?s . ?s skos:prefLabel ?name }""")
     assert rows == [{"name": "Esmail Qaani"}]
     # The inverse is inferred, not asserted.
-    assert _ask(seed_built, f"""ASK {{ GRAPH <{NS.graph('inferred')}> {{
+    assert ask(seed_built, f"""ASK {{ GRAPH <{NS.graph('inferred')}> {{
         res:esmail-qaani ckg:succeeded res:qassem-soleimani }} }}""")
 
 
 def test_which_us_bases_irans_missiles_struck(seed_built: Settings) -> None:
-    rows = _rows(seed_built, """SELECT DISTINCT ?base WHERE {
+    rows = select(seed_built, """SELECT DISTINCT ?base WHERE {
         ?strike a ckg:MissileStrike ; ckg:hasAgent res:iran ; ckg:hasTarget ?b .
         ?b a ckg:MilitaryBase ; skos:prefLabel ?base } ORDER BY ?base""")
     assert rows == [{"base": "Erbil"}, {"base": "al-Asad"}]
-    assert _ask(seed_built, """ASK { res:iranian-missile-strikes-on-us-bases
+    assert ask(seed_built, """ASK { res:iranian-missile-strikes-on-us-bases
         ckg:inResponseTo res:killing-of-qassem-soleimani }""")
 
 
 def test_what_us_officials_claimed_about_attacks_since_may_2019(seed_built: Settings) -> None:
-    rows = _rows(seed_built, """SELECT ?property ?value ?estimate WHERE {
+    rows = select(seed_built, """SELECT ?property ?value ?estimate WHERE {
         ?claim ckg:claimedBy res:us-officials ; ckg:claims ?st .
         ?st rdf:subject res:attacks-on-us-targets-in-iraq-since-may-2019 ;
             rdf:predicate ?property ; rdf:object ?o .
@@ -149,7 +142,7 @@ def test_what_us_officials_claimed_about_attacks_since_may_2019(seed_built: Sett
                        ("hasAgent", "iran-backed-iraqi-militias", ""),
                        ("hasAgent", "kataib-hezbollah", ""), ("hasTarget", "united-states", ""),
                        ("place", "iraq-country", "")}
-    claim_text = _rows(seed_built, """SELECT ?text WHERE { ?c ckg:claimedBy res:us-officials ;
+    claim_text = select(seed_built, """SELECT ?text WHERE { ?c ckg:claimedBy res:us-officials ;
         ckg:claimText ?text }""")
     assert any("some 90 attacks on US targets in Iraq since May 2019" in r["text"]
                for r in claim_text)
@@ -157,26 +150,26 @@ def test_what_us_officials_claimed_about_attacks_since_may_2019(seed_built: Sett
 
 def test_claimed_statements_are_not_asserted(seed_built: Settings) -> None:
     """The article attributes the 90 attacks to US officials; it does not state them."""
-    assert not _ask(seed_built,
+    assert not ask(seed_built,
                     "ASK { res:attacks-on-us-targets-in-iraq-since-may-2019 "
                     "ckg:numberOfIncidents ?n }")
     # Even that such a series exists is theirs: its type is claimed, not asserted.
-    assert not _ask(seed_built, "ASK { res:attacks-on-us-targets-in-iraq-since-may-2019 a ?t }")
-    assert _ask(seed_built, "ASK { res:attacks-on-us-targets-in-iraq-since-may-2019 "
+    assert not ask(seed_built, "ASK { res:attacks-on-us-targets-in-iraq-since-may-2019 a ?t }")
+    assert ask(seed_built, "ASK { res:attacks-on-us-targets-in-iraq-since-may-2019 "
                             "rdfs:label ?label ; ckg:evidence ?mention }")
 
 
 def test_counts_as_stated(seed_built: Settings) -> None:
-    killed = _rows(seed_built, """SELECT ?n WHERE { ?e a ckg:ShootDown ; ckg:accidental true ;
+    killed = select(seed_built, """SELECT ?n WHERE { ?e a ckg:ShootDown ; ckg:accidental true ;
         ckg:numberKilled ?n }""")
     assert killed == [{"n": "176"}]
-    nineteenth = _rows(seed_built, """SELECT ?quote WHERE { ?e ckg:ordinalInSeries 19 ;
+    nineteenth = select(seed_built, """SELECT ?quote WHERE { ?e ckg:ordinalInSeries 19 ;
         ckg:hasTarget res:us-embassy-baghdad ;
         ckg:partOf res:attacks-on-us-embassy-and-troops-since-october-2019 .
         ?st rdf:subject ?e ; rdf:predicate ckg:ordinalInSeries ;
             ckg:evidence/oa:hasTarget/oa:hasSelector/oa:exact ?quote }""")
     assert nineteenth == [{"quote": "the 19th attack"}]
-    troops = _rows(seed_built, """SELECT ?g ?estimate WHERE {
+    troops = select(seed_built, """SELECT ?g ?estimate WHERE {
         GRAPH ?g { ?st rdf:subject res:us-troops-in-iraq ; rdf:predicate ckg:numberOfPersonnel ;
                        rdf:object 5200 } OPTIONAL { ?st ckg:isEstimate ?estimate } }
         ORDER BY ?g""")
@@ -185,7 +178,7 @@ def test_counts_as_stated(seed_built: Settings) -> None:
 
 
 def test_spelling_variants_and_descriptions_resolve_to_one_entity(seed_built: Settings) -> None:
-    rows = _rows(seed_built, """SELECT DISTINCT ?text ?entity WHERE {
+    rows = select(seed_built, """SELECT DISTINCT ?text ?entity WHERE {
         ?a oa:motivatedBy oa:identifying ; oa:hasBody ?entity ;
            oa:hasTarget/oa:hasSelector/oa:exact ?text
         FILTER(?text IN ("Qassem Soleimani", "Qassim Soleimani", "the kingdom",
@@ -198,25 +191,25 @@ def test_spelling_variants_and_descriptions_resolve_to_one_entity(seed_built: Se
                         ("the kingdom", "saudi-arabia"), ("the Islamic republic", "iran"),
                         ("the Islamic republic", "iran-country"),
                         ("Katab Hezbollah", "kataib-hezbollah")}
-    border = _rows(seed_built, """SELECT ?e WHERE { ?a oa:hasBody ?e ;
+    border = select(seed_built, """SELECT ?e WHERE { ?a oa:hasBody ?e ;
         oa:hasTarget/oa:hasSelector ?q . ?q oa:exact "the Islamic republic" ;
         oa:suffix ?after FILTER(STRSTARTS(?after, "’s border")) }""")
     assert border == [{"e": NS.resource("iran-country")}]
 
 
 def test_document_metadata_only_as_stated(seed_built: Settings) -> None:
-    assert not _ask(seed_built, "ASK { res:dead-heat ckg:author|ckg:publicationDate|"
+    assert not ask(seed_built, "ASK { res:dead-heat ckg:author|ckg:publicationDate|"
                                 "ckg:publisher ?x }")
-    assert _rows(seed_built, "SELECT ?a WHERE { res:us-reaps-more ckg:author ?a }") == [
+    assert select(seed_built, "SELECT ?a WHERE { res:us-reaps-more ckg:author ?a }") == [
         {"a": NS.resource("james-m-dorsey")}]
-    assert not _ask(seed_built, "ASK { res:us-reaps-more ckg:publicationDate|ckg:publisher ?x }")
+    assert not ask(seed_built, "ASK { res:us-reaps-more ckg:publicationDate|ckg:publisher ?x }")
 
 
 def test_footnotes_are_cited_works(seed_built: Settings) -> None:
-    rows = _rows(seed_built, """SELECT ?n WHERE { res:us-reaps-more ckg:cites ?w .
+    rows = select(seed_built, """SELECT ?n WHERE { res:us-reaps-more ckg:cites ?w .
         ?w ckg:footnote ?n } ORDER BY xsd:integer(?n)""")
     assert [int(r["n"]) for r in rows] == list(range(1, 25))
-    guardian = _rows(seed_built, """SELECT ?title ?date ?url ?author WHERE {
+    guardian = select(seed_built, """SELECT ?title ?date ?url ?author WHERE {
         ?w ckg:footnote 4 ; ckg:title ?title ; ckg:url ?url ;
            ckg:publicationDate/ckg:edtf ?date ; ckg:author/skos:prefLabel ?author }""")
     assert guardian == [{"title": "Iran admits unintentionally shooting down Ukrainian airliner",
@@ -230,7 +223,7 @@ def test_footnotes_are_cited_works(seed_built: Settings) -> None:
 
 def test_every_quote_in_the_store_is_exact(seed_built: Settings) -> None:
     texts = {doc: (DOCUMENTS / name).read_bytes().decode("utf-8") for name, doc in SEEDS.items()}
-    rows = _rows(seed_built, """SELECT ?doc ?exact ?start ?end WHERE {
+    rows = select(seed_built, """SELECT ?doc ?exact ?start ?end WHERE {
         ?t oa:hasSource ?doc ; oa:hasSelector ?q, ?p .
         ?q oa:exact ?exact . ?p oa:start ?start ; oa:end ?end }""")
     assert len(rows) > 1000
@@ -263,9 +256,9 @@ def test_graph_reads_in_rdflib(seed_built: Settings) -> None:
 
 def test_a_fact_two_documents_state_counts_once(seed_built: Settings) -> None:
     """The default graph is the union of the documents' graphs as a set (oxigraph#1919)."""
-    in_graphs = _rows(seed_built, f"""SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{
+    in_graphs = select(seed_built, f"""SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{
         res:qassem-soleimani skos:prefLabel ?label }} FILTER(?g != <{NS.graph("inferred")}>) }}""")
-    in_union = _rows(seed_built, """SELECT (COUNT(*) AS ?n) WHERE {
+    in_union = select(seed_built, """SELECT (COUNT(*) AS ?n) WHERE {
         res:qassem-soleimani skos:prefLabel ?label }""")
     assert (in_graphs, in_union) == ([{"n": "2"}], [{"n": "1"}])
 
@@ -273,5 +266,5 @@ def test_a_fact_two_documents_state_counts_once(seed_built: Settings) -> None:
 @pytest.mark.parametrize("document", sorted(SEEDS.values()))
 def test_each_document_graph_holds_its_own_evidence_only(seed_built: Settings,
                                                          document: str) -> None:
-    assert not _ask(seed_built, f"""ASK {{ GRAPH <{NS.graph(document)}> {{
+    assert not ask(seed_built, f"""ASK {{ GRAPH <{NS.graph(document)}> {{
         ?t oa:hasSource ?doc FILTER(?doc != res:{document}) }} }}""")
