@@ -77,12 +77,14 @@ def test_person_organization_location_event_are_pairwise_disjoint(
 
 def test_aligned_to_standard_vocabularies(triples: list[ox.Triple]) -> None:
     alignments = {"http://www.w3.org/2000/01/rdf-schema#subClassOf",
-                  "http://www.w3.org/2000/01/rdf-schema#subPropertyOf"}
+                  "http://www.w3.org/2000/01/rdf-schema#subPropertyOf",
+                  "http://www.w3.org/2002/07/owl#inverseOf"}
     used = {t.object.value for t in triples if isinstance(t.object, ox.NamedNode)
             and t.predicate.value in alignments and t.subject.value.startswith(NS.term_prefix)}
     for namespace in ("https://schema.org/", "http://xmlns.com/foaf/0.1/",
                       "http://www.w3.org/ns/org#", "http://semanticweb.cs.vu.nl/2009/11/sem/",
                       "http://www.w3.org/ns/prov#", "http://www.w3.org/2003/01/geo/wgs84_pos#",
+                      "http://www.w3.org/ns/oa#", "http://www.w3.org/2006/time#",
                       "http://www.opengis.net/ont/geosparql#"):
         assert any(iri.startswith(namespace) for iri in used), namespace
 
