@@ -111,6 +111,8 @@ def test_who_succeeded_soleimani(seed_built: Settings) -> None:
     rows = select(seed_built, """SELECT ?name WHERE {
         res:qassem-soleimani ckg:succeededBy ?s . ?s skos:prefLabel ?name }""")
     assert rows == [{"name": "Esmail Qaani"}]
+    assert any("a successor, General Esmail Qaani" in q for q in _quotes(
+        seed_built, "res:qassem-soleimani", "ckg:succeededBy", "res:esmail-qaani"))
     # The inverse is inferred, not asserted.
     assert ask(seed_built, f"""ASK {{ GRAPH <{NS.graph('inferred')}> {{
         res:esmail-qaani ckg:succeeded res:qassem-soleimani }} }}""")
@@ -121,8 +123,21 @@ def test_which_us_bases_irans_missiles_struck(seed_built: Settings) -> None:
         ?strike a ckg:MissileStrike ; ckg:hasAgent res:iran ; ckg:hasTarget ?b .
         ?b a ckg:MilitaryBase ; skos:prefLabel ?base } ORDER BY ?base""")
     assert rows == [{"base": "Erbil"}, {"base": "al-Asad"}]
-    assert ask(seed_built, """ASK { res:iranian-missile-strikes-on-us-bases
+    assert any("strikes on two US bases in Iraq, Erbil" in q for q in _quotes(
+        seed_built, "res:iranian-missile-strikes-on-us-bases", "ckg:hasTarget", "res:erbil-base"))
+
+
+def test_the_strikes_as_retaliation_are_irans_claim_not_the_articles(
+        seed_built: Settings) -> None:
+    """Only Iran's messages call the strikes retaliation for Soleimani's death."""
+    assert not ask(seed_built, """ASK { res:iranian-missile-strikes-on-us-bases
         ckg:inResponseTo res:killing-of-qassem-soleimani }""")
+    rows = select(seed_built, """SELECT ?quote WHERE { ?claim ckg:claimedBy res:iran ;
+        ckg:claims ?st . ?st rdf:subject res:iranian-missile-strikes-on-us-bases ;
+        rdf:predicate ckg:inResponseTo ; rdf:object res:killing-of-qassem-soleimani ;
+        ckg:evidence/oa:hasTarget/oa:hasSelector/oa:exact ?quote }""")
+    assert rows == [{"quote": "this was the beginning and end of their military retaliation "
+                              "for the death of Soleimani"}]
 
 
 def test_what_us_officials_claimed_about_attacks_since_may_2019(seed_built: Settings) -> None:
