@@ -4,7 +4,8 @@ Provenance model (see the README): every fact is asserted as a plain triple in i
 graph *and* described by an RDF 1.1 `rdf:Statement` node (standard reification) that carries its
 evidence, a W3C Web Annotation whose target selects the exact quote (TextQuoteSelector) and its
 offsets (TextPositionSelector). What a document only attributes to someone (a Claim) is reified
-but not asserted. Every resource is an IRI; no blank nodes, so builds are deterministic.
+but not asserted. Everything the build mints is an IRI derived from the annotations (no blank
+nodes), so the same corpus always gives the same document graphs.
 """
 
 from __future__ import annotations
