@@ -6,6 +6,9 @@ KGError                      every error a user can act on; `status` is its HTTP
  ├── InconsistentGraph       HermiT finds ontology + data inconsistent
  ├── StoreError              no store is built, or the store cannot be opened or switched
  ├── QueryError              a SPARQL query does not parse or cannot be evaluated
+ │    ├── NotAcceptable      no format the client accepts can serve the result (406)
+ │    └── UnsupportedMediaType  a request body of a type the endpoint does not take (415)
+ ├── UpdatesDisabled         a write to a read-only endpoint (403)
  └── SettingsError           a setting (KG_* variable or option) has an unusable value
 
 The CLI turns these into a message and an exit code in one place (kg.cli); the server into an
@@ -20,11 +23,14 @@ __all__ = [
     "AnnotationError",
     "InconsistentGraph",
     "KGError",
+    "NotAcceptable",
     "Problem",
     "QueryError",
     "SettingsError",
     "ShapeViolation",
     "StoreError",
+    "UnsupportedMediaType",
+    "UpdatesDisabled",
 ]
 
 
@@ -99,3 +105,22 @@ class SettingsError(KGError):
 
     status = 500
     exit_code = 7
+
+
+class NotAcceptable(QueryError):
+    """No format the client accepts can serialize this kind of result."""
+
+    status = 406
+
+
+class UnsupportedMediaType(QueryError):
+    """The request body is of a media type (or charset) the endpoint does not take."""
+
+    status = 415
+
+
+class UpdatesDisabled(KGError):
+    """SPARQL Update or a Graph Store write on an endpoint that is read-only."""
+
+    status = 403
+    exit_code = 8

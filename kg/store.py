@@ -195,10 +195,12 @@ class ReadStore:
             raise StoreError(f"no store has been built in {store_dir}; run `kg build` first")
         return cls(build)
 
-    def query(self, sparql: str, prefixes: dict[str, str] | None = None) -> Any:
-        """Evaluate SPARQL; the default graph is the union of all graphs. QueryError if bad."""
+    def query(self, sparql: str, prefixes: dict[str, str] | None = None,
+              base_iri: str | None = None, **dataset: Any) -> Any:
+        """Evaluate SPARQL; the default graph is the union of all graphs unless `dataset` gives
+        pyoxigraph's `default_graph` / `named_graphs`. QueryError if the query is bad."""
         try:
-            return self._store.query(sparql, prefixes=prefixes)
+            return self._store.query(sparql, prefixes=prefixes, base_iri=base_iri, **dataset)
         except SyntaxError as error:
             raise QueryError(f"the query does not parse: {error}") from error
         except (OSError, ValueError) as error:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask_cors import CORS
 
 from kg.settings import Settings
 
@@ -17,11 +18,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     overrides = dict(config or {})
     settings = overrides.pop("KG_SETTINGS", None) or Settings.from_env()
-    app.config.update(KG_SETTINGS=settings, **overrides)
+    app.config.update(KG_SETTINGS=settings, MAX_CONTENT_LENGTH=1024 * 1024, **overrides)
 
-    from server import errors, sparql, store
+    from server import errors, health, sparql, store
 
     store.init_app(app)
     errors.init_app(app)
     app.register_blueprint(sparql.blueprint)
+    app.register_blueprint(health.blueprint)
+    # Reads are open to any origin: YASGUI, notebooks and other sites query the endpoint.
+    CORS(app, resources={r"/sparql": {"origins": "*"}, r"/health": {"origins": "*"}},
+         send_wildcard=True)
     return app

@@ -1,34 +1,106 @@
-"""The SPARQL endpoint: GET /sparql?query=... answered with SPARQL JSON results (Turtle for graphs).
+"""The SPARQL 1.1 Protocol endpoint at /sparql (query) and /update.
 
-The full SPARQL 1.1 Protocol (POST, content negotiation, every format) comes in a later release.
+GET `?query=`, POST `application/x-www-form-urlencoded` and POST `application/sparql-query`;
+`default-graph-uri` and `named-graph-uri` set the dataset; exactly one query per request.
+Without a query, GET answers with the SPARQL Service Description (or, for a browser, a form).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, render_template, request
+from werkzeug.datastructures import MultiDict
 
-from kg.errors import QueryError
+from kg.errors import QueryError, UnsupportedMediaType, UpdatesDisabled
 from kg.namespaces import Namespaces
-from kg.querying import mentions_service, serialize_result
+from kg.querying import mentions_service
+from kg.sparql import Dataset, answer
+from server.description import service_description
+from server.negotiation import choose
 from server.store import get_store
 
 __all__ = ["blueprint"]
 
 blueprint = Blueprint("sparql", __name__)
 
+FORM = "application/x-www-form-urlencoded"
+QUERY = "application/sparql-query"
+UPDATE = "application/sparql-update"
 
-@blueprint.get("/sparql")
+
+@blueprint.route("/sparql", methods=["GET", "POST"])
 def query() -> Response:
-    """Evaluate the `query` parameter over the union of all graphs."""
-    queries = request.args.getlist("query")
-    if len(queries) != 1:
-        raise QueryError("give exactly one `query` parameter" if queries else
-                         "missing `query` parameter: GET /sparql?query=<SPARQL>")
-    if mentions_service(queries[0]):
+    """Answer one SPARQL query, or describe the service when there is none."""
+    text = _query_text()
+    if text is None:
+        if request.accept_mimetypes.best == "text/html":
+            return Response(render_template("sparql.html"), mimetype="text/html")
+        return service_description(request.base_url)
+    if mentions_service(text):
         # Until federation has an allow-list, SERVICE would let anyone make this server send
         # requests to any address, internal ones included.
         raise QueryError("federated queries (SERVICE) are not enabled on this endpoint")
-    settings = current_app.config["KG_SETTINGS"]
-    result = get_store().query(queries[0], prefixes=Namespaces(settings.base_iri).prefixes())
-    serialized = serialize_result(result, "json")
-    return Response(serialized.body, mimetype=serialized.media_type)
+    dataset = _dataset()
+    store = get_store()
+    prefixes = Namespaces(current_app.config["KG_SETTINGS"].base_iri).prefixes()
+    # The query runs in a thread of its own (kg.sparql.answer): take what it needs from the
+    # request now.
+    accept, format_param, base = request.accept_mimetypes, request.args.get("format"), \
+        request.base_url
+    result = answer(
+        lambda: store.query(text, prefixes=prefixes, base_iri=base,
+                            **dataset.query_arguments()),
+        lambda kind: choose(kind, accept, format_param),
+    )
+    response = Response(result.chunks, mimetype=result.format.media_type)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@blueprint.route("/update", methods=["POST"])
+def update() -> Response:
+    """SPARQL Update: refused, this endpoint is read-only."""
+    raise UpdatesDisabled("this endpoint is read-only: SPARQL Update is not enabled")
+
+
+def _parameters() -> MultiDict[str, str]:
+    """Protocol parameters from the URL and, for form posts, the body."""
+    parameters: MultiDict[str, str] = MultiDict(request.args)
+    if request.method == "POST" and request.mimetype == FORM:
+        for key, values in request.form.lists():
+            for value in values:
+                parameters.add(key, value)
+    return parameters
+
+
+def _query_text() -> str | None:
+    parameters = _parameters()
+    if "update" in parameters or request.mimetype == UPDATE:
+        raise QueryError("this is the query endpoint: send updates by POST to /update")
+    queries = parameters.getlist("query")
+    if request.method == "POST" and request.mimetype == QUERY:
+        if queries:
+            raise QueryError("give the query either as the body or as `query`, not both")
+        charset = request.mimetype_params.get("charset", "utf-8").lower()
+        if charset not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"the query must be UTF-8, not {charset}")
+        try:
+            return request.get_data().decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise QueryError(f"the query is not valid UTF-8 (byte {error.start})") from None
+    if request.method == "POST" and request.mimetype != FORM:
+        raise UnsupportedMediaType(
+            f"a query is POSTed as {FORM} (query=...) or as {QUERY}, not as "
+            f"{request.mimetype or 'a body without Content-Type'}")
+    if len(queries) > 1:
+        raise QueryError(f"give exactly one query, not {len(queries)}")
+    if not queries:
+        if request.method == "POST":
+            raise QueryError("missing `query` parameter")
+        return None
+    return queries[0]
+
+
+def _dataset() -> Dataset:
+    parameters = _parameters()
+    return Dataset(tuple(parameters.getlist("default-graph-uri")),
+                   tuple(parameters.getlist("named-graph-uri")))

@@ -39,10 +39,12 @@ def test_malformed_query_is_400_with_the_parser_message(client: FlaskClient) -> 
 
 
 def test_missing_or_repeated_query_is_400(client: FlaskClient) -> None:
-    assert client.get("/sparql").status_code == 400
+    missing = client.post("/sparql", data={"default-graph-uri": "https://example.org/g"})
+    assert missing.status_code == 400
+    assert missing.get_json()["message"] == "missing `query` parameter"
     repeated = client.get("/sparql?query=ASK%7B%7D&query=ASK%7B%7D")
     assert repeated.status_code == 400
-    assert repeated.get_json()["message"] == "give exactly one `query` parameter"
+    assert repeated.get_json()["message"] == "give exactly one query, not 2"
 
 
 def test_live_server_with_sparqlwrapper(live_server: str) -> None:

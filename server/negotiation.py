@@ -1,0 +1,52 @@
+"""Choosing a result format: `format=` first, then `Accept` (with q-values), then the default.
+
+Werkzeug parses Accept; each format also answers to the media types clients commonly send for
+it (`application/json` for SPARQL JSON results, or for JSON-LD when the result is a graph).
+"""
+
+from __future__ import annotations
+
+from werkzeug.datastructures import MIMEAccept
+
+from kg.errors import NotAcceptable
+from kg.sparql import GRAPH, ResultFormat, formats_for
+
+__all__ = ["ALIASES", "choose"]
+
+#: Media types, besides each format's own, that select it.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "json": ("application/json",),
+    "xml": ("application/xml", "text/xml"),
+    "turtle": ("application/x-turtle",),
+    "ntriples": ("text/plain",),
+    "jsonld": ("application/json",),
+    "rdfxml": ("application/xml", "text/xml"),
+}
+
+
+def _media_types(fmt: ResultFormat) -> tuple[str, ...]:
+    return (fmt.media_type, *ALIASES.get(fmt.name, ()))
+
+
+def choose(kind: str, accept: MIMEAccept, format_param: str | None = None) -> ResultFormat:
+    """The format to serialize a result of `kind` in, or NotAcceptable naming the options."""
+    candidates = formats_for(kind)
+    if format_param:
+        for fmt in candidates:
+            if format_param == fmt.name or format_param in _media_types(fmt):
+                return fmt
+        raise NotAcceptable(f"format={format_param!r} cannot serve a {_noun(kind)}; use one of "
+                            + ", ".join(f.name for f in candidates))
+    if not accept:
+        return candidates[0]
+    offered = [(media_type, fmt) for fmt in candidates for media_type in _media_types(fmt)]
+    best = accept.best_match([media_type for media_type, _ in offered])
+    if best is None:
+        raise NotAcceptable(f"none of the accepted media types ({accept}) can serve a "
+                            f"{_noun(kind)}; this endpoint offers "
+                            + ", ".join(f.media_type for f in candidates))
+    return next(fmt for media_type, fmt in offered if media_type == best)
+
+
+def _noun(kind: str) -> str:
+    return "graph (CONSTRUCT or DESCRIBE)" if kind == GRAPH else f"{kind} result"
