@@ -112,13 +112,12 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def live_server(seed_built: Settings) -> Iterator[str]:
-    """`kg serve` (gunicorn, 2 workers) on a loopback port over the seed store; yields its URL."""
+def serve(store_dir: Path) -> Iterator[str]:
+    """Run `kg serve` (gunicorn, 2 workers) on a free loopback port; yield its URL."""
     port = _free_port()
-    env = {**os.environ, "KG_STORE_DIR": str(seed_built.store_dir), "KG_HOST": "127.0.0.1",
+    env = {**os.environ, "KG_STORE_DIR": str(store_dir), "KG_HOST": "127.0.0.1",
            "KG_PORT": str(port), "KG_WORKERS": "2"}
-    log = seed_built.store_dir / "serve.log"
+    log = store_dir / "serve.log"
     output = log.open("wb")
     process = subprocess.Popen([sys.executable, "-m", "kg", "serve"], env=env,
                                stdout=output, stderr=subprocess.STDOUT)
@@ -126,7 +125,7 @@ def live_server(seed_built: Settings) -> Iterator[str]:
     deadline = time.monotonic() + 30
     while True:
         try:
-            requests.get(f"{url}/sparql", params={"query": "ASK {}"}, timeout=1)
+            requests.get(f"{url}/health", timeout=1)
             break
         except requests.ConnectionError:
             if process.poll() is not None or time.monotonic() > deadline:
@@ -134,7 +133,15 @@ def live_server(seed_built: Settings) -> Iterator[str]:
                 output.close()
                 raise RuntimeError(log.read_text(encoding="utf-8")) from None
             time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
-    output.close()
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        output.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(seed_built: Settings) -> Iterator[str]:
+    """`kg serve` on a loopback port over the seed store; yields its URL."""
+    yield from serve(seed_built.store_dir)

@@ -99,3 +99,33 @@ def test_the_server_follows_a_rebuild(mini_settings: Settings) -> None:
     document.write_text(document.read_text().replace("label: Ann Example", "label: Ann"))
     build(mini_settings)
     assert label() == "Ann"
+
+
+def test_live_server_with_rdflib_sparqlstore(live_server: str) -> None:
+    from rdflib import URIRef
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+    store = SPARQLStore(f"{live_server}/sparql", returnFormat="json", method="POST")
+    rows = store.query("""
+        PREFIX ckg: <https://w3id.org/crisiskg/ontology#>
+        PREFIX res: <https://w3id.org/crisiskg/resource/>
+        SELECT ?successor WHERE { res:qassem-soleimani ckg:succeededBy ?successor }""")
+    assert [row[0] for row in rows] == [  # type: ignore[index]
+        URIRef("https://w3id.org/crisiskg/resource/esmail-qaani")]
+
+
+def test_another_store_federates_with_ours_through_service(live_server: str) -> None:
+    """crisiskg as a member of a federation: a second store joins its data with ours."""
+    import pyoxigraph as ox
+
+    local = ox.Store()
+    local.add(ox.Quad(ox.NamedNode("https://example.org/my-study"),
+                      ox.NamedNode("https://example.org/about"),
+                      ox.NamedNode("https://w3id.org/crisiskg/resource/qassem-soleimani")))
+    rows = local.query(f"""
+        SELECT ?person ?label WHERE {{
+          <https://example.org/my-study> <https://example.org/about> ?person .
+          SERVICE <{live_server}/sparql> {{
+            ?person <http://www.w3.org/2004/02/skos/core#prefLabel> ?label }} }}""")
+    assert [(r["person"].value, r["label"].value) for r in rows] == [  # type: ignore[index]
+        ("https://w3id.org/crisiskg/resource/qassem-soleimani", "Qassem Soleimani")]
