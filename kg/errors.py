@@ -8,6 +8,7 @@ KGError                      every error a user can act on; `status` is its HTTP
  ├── QueryError              a SPARQL query does not parse or cannot be evaluated
  │    ├── NotAcceptable      no format the client accepts can serve the result (406)
  │    └── UnsupportedMediaType  a request body of a type the endpoint does not take (415)
+ ├── QueryTimeout            a query ran past the time limit and was stopped (503)
  ├── UpdatesDisabled         a write to a read-only endpoint (403)
  └── SettingsError           a setting (KG_* variable or option) has an unusable value
 
@@ -26,6 +27,7 @@ __all__ = [
     "NotAcceptable",
     "Problem",
     "QueryError",
+    "QueryTimeout",
     "SettingsError",
     "ShapeViolation",
     "StoreError",
@@ -124,3 +126,10 @@ class UpdatesDisabled(KGError):
 
     status = 403
     exit_code = 8
+
+
+class QueryTimeout(KGError):
+    """A query ran past the time limit; its evaluation was stopped."""
+
+    status = 503
+    exit_code = 9

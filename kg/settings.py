@@ -23,6 +23,8 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
     "host": ("KG_HOST", "Address `kg serve` binds to."),
     "port": ("KG_PORT", "Port `kg serve` listens on."),
     "workers": ("KG_WORKERS", "Number of gunicorn worker processes for `kg serve`."),
+    "query_timeout": ("KG_QUERY_TIMEOUT",
+                      "Seconds a query may run before it is stopped and answered with 503."),
 }
 
 
@@ -40,6 +42,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
+    query_timeout: float = 30.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -63,6 +66,14 @@ def _coerce(cls: type[Settings], name: str, value: object) -> object:
     variable = SETTINGS_HELP[name][0]
     if isinstance(default, Path):
         return Path(str(value))
+    if isinstance(default, float):
+        try:
+            seconds = float(str(value))
+        except ValueError:
+            raise SettingsError(f"{variable} must be a number of seconds, not {value!r}") from None
+        if not seconds > 0:
+            raise SettingsError(f"{variable} must be more than 0, not {seconds:g}")
+        return seconds
     if isinstance(default, int):
         try:
             number = int(str(value))

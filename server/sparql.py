@@ -10,13 +10,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from kg.errors import QueryError, UnsupportedMediaType, UpdatesDisabled
+from kg.errors import NotAcceptable, QueryError, UnsupportedMediaType, UpdatesDisabled
+from kg.executor import QueryRequest
 from kg.namespaces import Namespaces
 from kg.querying import mentions_service
-from kg.sparql import Dataset, answer
+from kg.sparql import BOOLEAN, GRAPH, SOLUTIONS, Dataset
 from server.description import service_description
 from server.negotiation import choose
-from server.store import get_store
+from server.store import get_executor, get_store
 
 __all__ = ["blueprint"]
 
@@ -39,18 +40,14 @@ def query() -> Response:
         # Until federation has an allow-list, SERVICE would let anyone make this server send
         # requests to any address, internal ones included.
         raise QueryError("federated queries (SERVICE) are not enabled on this endpoint")
-    dataset = _dataset()
-    store = get_store()
-    prefixes = Namespaces(current_app.config["KG_SETTINGS"].base_iri).prefixes()
-    # The query runs in a thread of its own (kg.sparql.answer): take what it needs from the
-    # request now.
-    accept, format_param, base = request.accept_mimetypes, request.args.get("format"), \
-        request.base_url
-    result = answer(
-        lambda: store.query(text, prefixes=prefixes, base_iri=base,
-                            **dataset.query_arguments()),
-        lambda kind: choose(kind, accept, format_param),
-    )
+    result = get_executor().run(QueryRequest(
+        build=str(get_store().build),
+        query=text,
+        dataset=_dataset(),
+        prefixes=Namespaces(current_app.config["KG_SETTINGS"].base_iri).prefixes(),
+        base_iri=request.base_url,
+        formats={kind: _format_for(kind) for kind in (SOLUTIONS, BOOLEAN, GRAPH)},
+    ))
     response = Response(result.chunks, mimetype=result.format.media_type)
     response.headers["Vary"] = "Accept"
     return response
@@ -60,6 +57,14 @@ def query() -> Response:
 def update() -> Response:
     """SPARQL Update: refused, this endpoint is read-only."""
     raise UpdatesDisabled("this endpoint is read-only: SPARQL Update is not enabled")
+
+
+def _format_for(kind: str) -> tuple[str, str]:
+    """Content negotiation for one kind of result, decided before the query runs."""
+    try:
+        return ("format", choose(kind, request.accept_mimetypes, request.args.get("format")).name)
+    except NotAcceptable as error:
+        return (type(error).__name__, error.message)
 
 
 def _parameters() -> MultiDict[str, str]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+from kg.executor import QueryExecutor
 from kg.settings import Settings
 from kg.store import ReadStore, current_build
 
-__all__ = ["get_store", "init_app"]
+__all__ = ["get_executor", "get_store", "init_app"]
 
 _KEY = "kg_store"
+_EXECUTOR = "kg_executor"
 
 
 def get_store() -> ReadStore:
@@ -30,6 +32,17 @@ def get_store() -> ReadStore:
     return store
 
 
+def get_executor() -> QueryExecutor:
+    """This process's query executor (a killable child process), started on first use."""
+    state = current_app.extensions
+    if state.get(_EXECUTOR) is None:
+        settings: Settings = current_app.config["KG_SETTINGS"]
+        state[_EXECUTOR] = QueryExecutor(settings.query_timeout)
+    executor: QueryExecutor = state[_EXECUTOR]
+    return executor
+
+
 def init_app(app: Flask) -> None:
-    """Register the store slot on the app."""
+    """Register the store and executor slots on the app."""
     app.extensions[_KEY] = None
+    app.extensions[_EXECUTOR] = None

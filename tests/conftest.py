@@ -112,16 +112,24 @@ def _free_port() -> int:
         return port
 
 
-def serve(store_dir: Path) -> Iterator[str]:
-    """Run `kg serve` (gunicorn, 2 workers) on a free loopback port; yield its URL."""
+#: The pid of each server started by `serve`, by URL (tests that watch its processes use it).
+SERVED: dict[str, int] = {}
+
+
+def serve(store_dir: Path, **settings: str) -> Iterator[str]:
+    """Run `kg serve` (gunicorn, 2 workers) on a free loopback port; yield its URL.
+
+    `settings` are extra KG_* variables, e.g. KG_QUERY_TIMEOUT="2".
+    """
     port = _free_port()
     env = {**os.environ, "KG_STORE_DIR": str(store_dir), "KG_HOST": "127.0.0.1",
-           "KG_PORT": str(port), "KG_WORKERS": "2"}
+           "KG_PORT": str(port), "KG_WORKERS": "2", **settings}
     log = store_dir / "serve.log"
     output = log.open("wb")
     process = subprocess.Popen([sys.executable, "-m", "kg", "serve"], env=env,
                                stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    SERVED[url] = process.pid
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -136,6 +144,7 @@ def serve(store_dir: Path) -> Iterator[str]:
     try:
         yield url
     finally:
+        SERVED[url] = process.pid
         process.terminate()
         process.wait(timeout=10)
         output.close()

@@ -1,0 +1,216 @@
+"""Evaluating queries in a process that can be killed: timeouts that stop the work.
+
+pyoxigraph cannot cancel a running query (oxigraph#1926), and a thread cannot be stopped. So a
+QueryExecutor owns a child process (spawned, not forked: it inherits no open store) that opens
+the store read-only, evaluates one query at a time and streams pyoxigraph's serialization back
+through a pipe. When a query passes its deadline, the parent kills the child, which stops the
+work at once, and starts a fresh one. Each server worker has its own executor.
+
+Messages from the child are tagged bytes: F (kind and format), D (a chunk of output),
+E (an error), Z (the end).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from kg import errors
+from kg.errors import KGError, QueryError, QueryTimeout
+from kg.sparql import FORMATS, Answer, Dataset, result_kind
+
+__all__ = ["QueryExecutor", "QueryRequest"]
+
+_CHUNK = 64 * 1024
+_FORMATS_BY_NAME = {f.name: f for f in FORMATS}
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """Everything the child needs to answer one query."""
+
+    build: str
+    query: str
+    dataset: Dataset
+    prefixes: dict[str, str]
+    base_iri: str | None
+    #: For each kind of result, the format to use, or the error to give (content negotiation
+    #: happens in the parent, before the query runs).
+    formats: dict[str, tuple[str, str]]  # kind -> ("format", name) or (error class, message)
+
+
+class _PipeWriter:
+    """A file-like for pyoxigraph's serializers that sends D-chunks through the pipe."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._buffer = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self._buffer += data
+        if len(self._buffer) >= _CHUNK:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if self._buffer:
+            self._connection.send_bytes(b"D" + bytes(self._buffer))
+            self._buffer.clear()
+
+
+def _child(connection: Connection) -> None:
+    """The child's loop: open the build asked for, answer, repeat until the pipe closes."""
+    from kg.store import ReadStore
+
+    store: ReadStore | None = None
+    while True:
+        try:
+            request: QueryRequest = connection.recv()
+        except EOFError:
+            return
+        try:
+            if store is None or str(store.build) != request.build:
+                if store is not None:
+                    store.close()
+                store = ReadStore(Path(request.build))
+            result = store.query(request.query, prefixes=request.prefixes,
+                                 base_iri=request.base_iri, **request.dataset.query_arguments())
+            kind = result_kind(result)
+            choice, detail = request.formats[kind]
+            if choice != "format":
+                raise getattr(errors, choice)(detail)
+            fmt = _FORMATS_BY_NAME[detail]
+            connection.send_bytes(b"F" + json.dumps([kind, fmt.name]).encode())
+            writer = _PipeWriter(connection)
+            result.serialize(writer, fmt.rdf_format or fmt.results_format)
+            writer.flush()
+            del result
+            connection.send_bytes(b"Z")
+        except KGError as error:
+            connection.send_bytes(b"E" + json.dumps([type(error).__name__, error.message]).encode())
+        except (SyntaxError, OSError, ValueError) as error:
+            # Parse errors surface in store.query; evaluation errors while serializing.
+            message = f"the query failed: {error}"
+            connection.send_bytes(b"E" + json.dumps(["QueryError", message]).encode())
+
+
+@dataclass
+class _Child:
+    """One evaluating process and the parent's end of its pipe."""
+
+    process: multiprocessing.process.BaseProcess
+    connection: Connection
+
+    @classmethod
+    def start(cls) -> _Child:
+        context = multiprocessing.get_context("spawn")
+        parent, child = context.Pipe(duplex=True)
+        process = context.Process(target=_child, args=(child,), name="kg-query", daemon=True)
+        process.start()
+        child.close()
+        return cls(process, parent)
+
+    def kill(self) -> None:
+        self.process.kill()  # SIGKILL: the evaluation stops now, whatever it was doing
+        self.process.join(timeout=5)
+        self.connection.close()
+
+
+class QueryExecutor:
+    """Killable child processes that evaluate queries, each answer with a deadline.
+
+    A child serves one answer at a time and returns to the pool when the answer is complete;
+    one whose answer times out, fails to be read to the end, or dies, is killed. Under
+    gunicorn's sync workers the pool holds one child per worker; a threaded server grows it to
+    the number of answers being streamed at once.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._idle: list[_Child] = []
+        self._lock = threading.Lock()
+
+    def _take(self) -> _Child:
+        with self._lock:
+            while self._idle:
+                child = self._idle.pop()
+                if child.process.is_alive():
+                    return child
+                child.kill()
+        return _Child.start()
+
+    def _give_back(self, child: _Child) -> None:
+        with self._lock:
+            self._idle.append(child)
+
+    def close(self) -> None:
+        """Stop every idle child."""
+        with self._lock:
+            children, self._idle = self._idle, []
+        for child in children:
+            child.kill()
+
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of the idle children (for tests)."""
+        with self._lock:
+            return [c.process.pid for c in self._idle if c.process.pid is not None]
+
+    def _receive(self, child: _Child, deadline: float) -> tuple[bytes, bytes]:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not child.connection.poll(remaining):
+            raise QueryTimeout(f"the query ran past the time limit of {self.timeout:g} s and was "
+                               "stopped; narrow it (a LIMIT, more specific patterns) and retry")
+        try:
+            message = child.connection.recv_bytes()
+        except EOFError:
+            raise QueryError("the query process ended unexpectedly") from None
+        return message[:1], message[1:]
+
+    def run(self, request: QueryRequest) -> Answer:
+        """Answer `request`; past the deadline, kill the evaluation and raise QueryTimeout."""
+        child = self._take()
+        deadline = time.monotonic() + self.timeout
+        try:
+            child.connection.send(request)
+            head = self._receive(child, deadline)
+            first = self._receive(child, deadline) if head[0] == b"F" else head
+        except BaseException:
+            child.kill()  # timed out, died or interrupted: it may still be evaluating
+            raise
+        if first[0] == b"E":  # the child reported an error and is ready for the next query
+            self._give_back(child)
+            raise _error(first[1])
+        kind, name = json.loads(head[1])
+        return Answer(kind, _FORMATS_BY_NAME[name], self._rest(child, first, deadline))
+
+    def _rest(self, child: _Child, first: tuple[bytes, bytes],
+              deadline: float) -> Iterator[bytes]:
+        complete = False
+        try:
+            tag, payload = first
+            while tag == b"D":
+                yield payload
+                tag, payload = self._receive(child, deadline)
+            if tag == b"E":
+                complete = True  # the child reported the error and is ready for more
+                raise _error(payload)
+            complete = True
+        finally:
+            if complete:
+                self._give_back(child)
+            else:  # timed out, or the reader went away mid-answer: the child may be stuck
+                child.kill()
+
+
+def _error(payload: bytes) -> KGError:
+    name, message = json.loads(payload)
+    cls: Any = getattr(errors, name, QueryError)
+    return cls(message)  # type: ignore[no-any-return]
