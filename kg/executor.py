@@ -22,9 +22,11 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
+
 from kg import errors
 from kg.errors import KGError, QueryError, QueryTimeout
-from kg.sparql import FORMATS, Answer, Dataset, result_kind
+from kg.sparql import BOOLEAN, FORMATS, SOLUTIONS, Answer, Dataset, result_kind
 
 __all__ = ["QueryExecutor", "QueryRequest"]
 
@@ -44,6 +46,8 @@ class QueryRequest:
     #: For each kind of result, the format to use, or the error to give (content negotiation
     #: happens in the parent, before the query runs).
     formats: dict[str, tuple[str, str]]  # kind -> ("format", name) or (error class, message)
+    #: The most rows (solutions, or triples of a graph) an answer may have.
+    row_cap: int = 100_000
 
 
 class _PipeWriter:
@@ -63,6 +67,70 @@ class _PipeWriter:
         if self._buffer:
             self._connection.send_bytes(b"D" + bytes(self._buffer))
             self._buffer.clear()
+
+
+class _CapReached(Exception):
+    """More rows than the cap: stop serializing."""
+
+
+class _LineBuffer:
+    """Collects a one-row-per-line serialization, up to a number of lines."""
+
+    def __init__(self, max_lines: int) -> None:
+        self.data = bytearray()
+        self.lines = 0
+        self._max_lines = max_lines
+
+    def write(self, chunk: bytes) -> int:
+        self.data += chunk
+        self.lines += chunk.count(b"\n")
+        if self.lines > self._max_lines:
+            raise _CapReached
+        return len(chunk)
+
+    def flush(self) -> None:
+        """Nothing to flush: the rows stay here until they are read back."""
+
+    def first_lines(self, count: int) -> bytes:
+        end = -1
+        for _ in range(count):
+            end = self.data.index(b"\n", end + 1)
+        return bytes(self.data[: end + 1])
+
+
+def _capped(result: Any, kind: str, row_cap: int) -> tuple[Any, bool]:
+    """The result with at most `row_cap` rows, and whether rows were cut.
+
+    Solutions go through TSV and graphs through N-Triples, both one row per line, so rows are
+    counted exactly without parsing; pyoxigraph then reads the rows back for the requested
+    format. The buffer is bounded by the cap.
+    """
+    if kind == BOOLEAN:
+        return result, False
+    header = 1 if kind == SOLUTIONS else 0
+    buffer = _LineBuffer(row_cap + header)
+    truncated = False
+    try:
+        if kind == SOLUTIONS:
+            result.serialize(buffer, ox.QueryResultsFormat.TSV)
+        else:
+            result.serialize(buffer, ox.RdfFormat.N_TRIPLES)
+    except _CapReached:
+        truncated = True
+    rows = buffer.first_lines(row_cap + header) if truncated else bytes(buffer.data)
+    if kind == SOLUTIONS:
+        return ox.parse_query_results(rows, ox.QueryResultsFormat.TSV), truncated
+    return _Triples(list(ox.parse(rows, ox.RdfFormat.N_TRIPLES))), truncated
+
+
+class _Triples:
+    """Parsed triples that serialize like a CONSTRUCT result."""
+
+    def __init__(self, triples: list[ox.Triple]) -> None:
+        self._triples = triples
+
+    def serialize(self, output: Any, fmt: ox.RdfFormat) -> None:
+        ox.serialize(self._triples, output, fmt)
 
 
 def _child(connection: Connection) -> None:
@@ -87,7 +155,8 @@ def _child(connection: Connection) -> None:
             if choice != "format":
                 raise getattr(errors, choice)(detail)
             fmt = _FORMATS_BY_NAME[detail]
-            connection.send_bytes(b"F" + json.dumps([kind, fmt.name]).encode())
+            result, truncated = _capped(result, kind, request.row_cap)
+            connection.send_bytes(b"F" + json.dumps([kind, fmt.name, truncated]).encode())
             writer = _PipeWriter(connection)
             result.serialize(writer, fmt.rdf_format or fmt.results_format)
             writer.flush()
@@ -188,8 +257,9 @@ class QueryExecutor:
         if first[0] == b"E":  # the child reported an error and is ready for the next query
             self._give_back(child)
             raise _error(first[1])
-        kind, name = json.loads(head[1])
-        return Answer(kind, _FORMATS_BY_NAME[name], self._rest(child, first, deadline))
+        kind, name, truncated = json.loads(head[1])
+        return Answer(kind, _FORMATS_BY_NAME[name], self._rest(child, first, deadline),
+                      truncated=truncated)
 
     def _rest(self, child: _Child, first: tuple[bytes, bytes],
               deadline: float) -> Iterator[bytes]:

@@ -25,6 +25,7 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
     "workers": ("KG_WORKERS", "Number of gunicorn worker processes for `kg serve`."),
     "query_timeout": ("KG_QUERY_TIMEOUT",
                       "Seconds a query may run before it is stopped and answered with 503."),
+    "row_cap": ("KG_ROW_CAP", "Most rows (solutions, or triples) one answer may have."),
 }
 
 
@@ -43,6 +44,7 @@ class Settings:
     port: int = 8000
     workers: int = 2
     query_timeout: float = 30.0
+    row_cap: int = 100_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

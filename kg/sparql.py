@@ -162,6 +162,7 @@ class Answer:
     kind: str
     format: ResultFormat
     chunks: Iterator[bytes]
+    truncated: bool = False  # rows beyond the row cap were left out
 
 
 def answer(evaluate: Callable[[], Any], choose: Callable[[str], ResultFormat]) -> Answer:

@@ -28,5 +28,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.blueprint)
     # Reads are open to any origin: YASGUI, notebooks and other sites query the endpoint.
     CORS(app, resources={r"/sparql": {"origins": "*"}, r"/health": {"origins": "*"}},
-         send_wildcard=True)
+         send_wildcard=True, expose_headers=["KG-Result-Truncated"])
     return app

@@ -26,6 +26,8 @@ blueprint = Blueprint("sparql", __name__)
 FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
+#: Set when the answer was cut at the row cap: "true; rows=<cap>".
+TRUNCATED = "KG-Result-Truncated"
 
 
 @blueprint.route("/sparql", methods=["GET", "POST"])
@@ -40,15 +42,19 @@ def query() -> Response:
         # Until federation has an allow-list, SERVICE would let anyone make this server send
         # requests to any address, internal ones included.
         raise QueryError("federated queries (SERVICE) are not enabled on this endpoint")
+    settings = current_app.config["KG_SETTINGS"]
     result = get_executor().run(QueryRequest(
         build=str(get_store().build),
         query=text,
         dataset=_dataset(),
-        prefixes=Namespaces(current_app.config["KG_SETTINGS"].base_iri).prefixes(),
+        prefixes=Namespaces(settings.base_iri).prefixes(),
         base_iri=request.base_url,
         formats={kind: _format_for(kind) for kind in (SOLUTIONS, BOOLEAN, GRAPH)},
+        row_cap=settings.row_cap,
     ))
     response = Response(result.chunks, mimetype=result.format.media_type)
+    if result.truncated:
+        response.headers[TRUNCATED] = f"true; rows={settings.row_cap}"
     response.headers["Vary"] = "Accept"
     return response
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 
 import pyoxigraph as ox
 import pytest
 from flask.testing import FlaskClient
 
 from kg.namespaces import Namespaces
+from kg.settings import Settings
+from server import create_app
 
 NS = Namespaces()
 VICTIMS = ("SELECT ?victim WHERE { res:killing-of-qassem-soleimani ckg:hasVictim ?victim } "
@@ -183,3 +186,39 @@ def test_reads_are_open_to_other_origins(client: FlaskClient) -> None:
 def test_health_names_the_build(client: FlaskClient) -> None:
     body = client.get("/health").get_json()
     assert body["status"] == "ok" and len(body["dataset_version"]) == 16
+
+
+@pytest.fixture
+def capped(seed_built: Settings) -> FlaskClient:
+    return create_app({"KG_SETTINGS": replace(seed_built, row_cap=3), "TESTING": True}) \
+        .test_client()
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_solutions_beyond_the_cap_are_cut_and_flagged(capped: FlaskClient, fmt: str) -> None:
+    response = capped.get("/sparql", query_string={
+        "query": "SELECT ?x WHERE { ?x a ckg:Person } ORDER BY ?x", "format": fmt})
+    assert response.headers["KG-Result-Truncated"] == "true; rows=3"
+    results_format = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
+                      "csv": None, "tsv": ox.QueryResultsFormat.TSV}[fmt]
+    if results_format is None:
+        assert len(response.data.decode().strip().split("\r\n")) == 1 + 3
+    else:
+        solutions = list(ox.parse_query_results(response.data, results_format))  # type: ignore[arg-type]
+        assert len(solutions) == 3
+        assert solutions[0]["x"].value == NS.resource("abu-mahdi-al-muhandis")
+
+
+def test_a_graph_beyond_the_cap_is_cut_and_flagged(capped: FlaskClient) -> None:
+    response = capped.get("/sparql", query_string={
+        "query": "CONSTRUCT WHERE { ?x a ckg:Person }"})
+    assert response.headers["KG-Result-Truncated"] == "true; rows=3"
+    assert len(list(ox.parse(response.data, ox.RdfFormat.TURTLE))) == 3
+
+
+def test_an_answer_within_the_cap_is_not_flagged(capped: FlaskClient) -> None:
+    for query in ("SELECT ?v WHERE { VALUES ?v { 1 2 3 } }", "ASK {}",
+                  "CONSTRUCT { res:x res:y 1, 2, 3 } WHERE {}"):
+        response = capped.get("/sparql", query_string={"query": query})
+        assert response.status_code == 200
+        assert "KG-Result-Truncated" not in response.headers
