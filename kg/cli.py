@@ -5,7 +5,9 @@ Errors become a message and an exit code in one place, `main`.
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -120,6 +122,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     if current_build(settings.store_dir) is None:
         click.echo(f"no store in {settings.store_dir}: building it first", err=True)
         click.echo(run_build(settings, progress=_progress).summary(), err=True)
+    if not dev:
+        # Workers count metrics in files here, so /metrics can add up every worker; it must
+        # be set before prometheus_client is imported.
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="kg-metrics-"))
     from server.runner import run
 
     run(settings, dev=dev)

@@ -10,14 +10,23 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from kg.errors import NotAcceptable, QueryError, UnsupportedMediaType, UpdatesDisabled
+from kg.errors import (
+    KGError,
+    NotAcceptable,
+    QueryError,
+    QueryTimeout,
+    UnsupportedMediaType,
+    UpdatesDisabled,
+)
 from kg.executor import QueryRequest
 from kg.namespaces import Namespaces
 from kg.querying import mentions_service
 from kg.sparql import BOOLEAN, GRAPH, SOLUTIONS, Dataset
+from server.cache import etag_for
 from server.description import service_description
+from server.metrics import ANSWERS
 from server.negotiation import choose
-from server.store import get_executor, get_store
+from server.store import get_cache, get_executor, get_store
 
 __all__ = ["blueprint"]
 
@@ -43,19 +52,48 @@ def query() -> Response:
         # requests to any address, internal ones included.
         raise QueryError("federated queries (SERVICE) are not enabled on this endpoint")
     settings = current_app.config["KG_SETTINGS"]
-    result = get_executor().run(QueryRequest(
-        build=str(get_store().build),
+    store = get_store()
+    query_request = QueryRequest(
+        build=str(store.build),
         query=text,
         dataset=_dataset(),
         prefixes=Namespaces(settings.base_iri).prefixes(),
         base_iri=request.base_url,
         formats={kind: _format_for(kind) for kind in (SOLUTIONS, BOOLEAN, GRAPH)},
         row_cap=settings.row_cap,
-    ))
-    response = Response(result.chunks, mimetype=result.format.media_type)
-    if result.truncated:
-        response.headers[TRUNCATED] = f"true; rows={settings.row_cap}"
+    )
+    etag = etag_for(store.manifest.dataset_version, query_request.query,
+                    query_request.dataset, query_request.base_iri,
+                    sorted(query_request.formats.items()), query_request.row_cap)
+    if request.if_none_match.contains(etag):
+        ANSWERS.labels("not_modified").inc()
+        return _answer_headers(Response(status=304), etag, truncated=False)
+    cache = get_cache()
+    cached = cache.get(etag)
+    if cached is not None:
+        ANSWERS.labels("cache_hit").inc()
+        return _answer_headers(Response(cached.body, mimetype=cached.media_type), etag,
+                               cached.truncated)
+    try:
+        result = get_executor().run(query_request)
+    except QueryTimeout:
+        ANSWERS.labels("timeout").inc()
+        raise
+    except KGError:
+        ANSWERS.labels("error").inc()
+        raise
+    ANSWERS.labels("ok").inc()
+    body = cache.keep_while_streaming(etag, result.chunks, result.format.media_type,
+                                      result.truncated)
+    return _answer_headers(Response(body, mimetype=result.format.media_type), etag,
+                           result.truncated)
+
+
+def _answer_headers(response: Response, etag: str, truncated: bool) -> Response:
+    response.set_etag(etag)
     response.headers["Vary"] = "Accept"
+    if truncated:
+        response.headers[TRUNCATED] = f"true; rows={current_app.config['KG_SETTINGS'].row_cap}"
     return response
 
 

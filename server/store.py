@@ -12,8 +12,9 @@ from flask import Flask, current_app
 from kg.executor import QueryExecutor
 from kg.settings import Settings
 from kg.store import ReadStore, current_build
+from server.cache import AnswerCache
 
-__all__ = ["get_executor", "get_store", "init_app"]
+__all__ = ["get_cache", "get_executor", "get_store", "init_app"]
 
 _KEY = "kg_store"
 _EXECUTOR = "kg_executor"
@@ -42,7 +43,15 @@ def get_executor() -> QueryExecutor:
     return executor
 
 
+def get_cache() -> AnswerCache:
+    """This process's cache of answers."""
+    cache: AnswerCache = current_app.extensions["kg_cache"]
+    return cache
+
+
 def init_app(app: Flask) -> None:
-    """Register the store and executor slots on the app."""
+    """Register the store, executor and cache slots on the app."""
     app.extensions[_KEY] = None
     app.extensions[_EXECUTOR] = None
+    app.extensions["kg_cache"] = AnswerCache(max_bytes=64 * 1024 * 1024,
+                                             max_answer_bytes=8 * 1024 * 1024)

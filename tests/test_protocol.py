@@ -222,3 +222,47 @@ def test_an_answer_within_the_cap_is_not_flagged(capped: FlaskClient) -> None:
         response = capped.get("/sparql", query_string={"query": query})
         assert response.status_code == 200
         assert "KG-Result-Truncated" not in response.headers
+
+
+def test_a_repeated_query_has_an_etag_and_is_answered_304(client: FlaskClient) -> None:
+    first = client.get("/sparql", query_string={"query": VICTIMS})
+    etag = first.headers["ETag"]
+    assert _victims(first.data) == VICTIM_IRIS
+    again = client.get("/sparql", query_string={"query": VICTIMS})
+    assert (again.headers["ETag"], _victims(again.data)) == (etag, VICTIM_IRIS)
+    assert client.get("/sparql", query_string={"query": VICTIMS},
+                      headers={"If-None-Match": etag}).status_code == 304
+    other_format = client.get("/sparql", query_string={"query": VICTIMS, "format": "csv"})
+    assert other_format.headers["ETag"] != etag
+
+
+def test_a_rebuild_changes_the_etag(mini_settings: Settings) -> None:
+    from kg.build import build
+
+    build(mini_settings)
+    client = create_app({"KG_SETTINGS": mini_settings, "TESTING": True}).test_client()
+    query = {"query": "SELECT ?l WHERE { res:ann-example skos:prefLabel ?l }"}
+    before = client.get("/sparql", query_string=query)
+    document = mini_settings.corpus_dir / "documents" / "mini.yaml"
+    document.write_text(document.read_text().replace("label: Ann Example", "label: Ann"))
+    build(mini_settings)
+    after = client.get("/sparql", query_string=query,
+                       headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]
+    assert b'"Ann"' in after.data
+
+
+def test_metrics_count_answers_by_outcome(client: FlaskClient) -> None:
+    def count(outcome: str) -> float:
+        text = client.get("/metrics").data.decode()
+        prefix = f'kg_sparql_answers_total{{outcome="{outcome}"}} '
+        return float(next((line[len(prefix):] for line in text.splitlines()
+                           if line.startswith(prefix)), "0"))
+
+    before = {o: count(o) for o in ("ok", "cache_hit", "error")}
+    query = {"query": "SELECT ?p WHERE { res:esmail-qaani ?p ?o } LIMIT 1"}
+    for _ in range(2):
+        assert client.get("/sparql", query_string=query).data  # read: an answer is cached
+    client.get("/sparql", query_string={"query": "SELECT nonsense"})
+    after = {o: count(o) for o in ("ok", "cache_hit", "error")}
+    assert {o: after[o] - before[o] for o in after} == {"ok": 1, "cache_hit": 1, "error": 1}

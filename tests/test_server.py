@@ -129,3 +129,12 @@ def test_another_store_federates_with_ours_through_service(live_server: str) -> 
             ?person <http://www.w3.org/2004/02/skos/core#prefLabel> ?label }} }}""")
     assert [(r["person"].value, r["label"].value) for r in rows] == [  # type: ignore[index]
         ("https://w3id.org/crisiskg/resource/qassem-soleimani", "Qassem Soleimani")]
+
+
+def test_live_metrics_add_up_every_worker(live_server: str) -> None:
+    for _ in range(4):
+        requests.get(f"{live_server}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=10)
+    text = requests.get(f"{live_server}/metrics", timeout=10).text
+    counts = {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
+              if line.startswith("kg_sparql_answers_total")}
+    assert sum(counts.values()) >= 4
