@@ -20,6 +20,10 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def load_config(self) -> None:
         self.cfg.set("bind", f"{self.settings.host}:{self.settings.port}")
         self.cfg.set("workers", self.settings.workers)
+        # Sync workers: measured faster here than gthread ones (tests/benchmarks). A sync worker
+        # waiting for a query sends gunicorn no heartbeat, so gunicorn's own worker timeout must
+        # outlast the query timeout, which decides when a query is stopped (with a 503).
+        self.cfg.set("timeout", int(self.settings.query_timeout) + 30)
         self.cfg.set("accesslog", "-")
 
     def load(self) -> Any:

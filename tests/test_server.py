@@ -138,3 +138,11 @@ def test_live_metrics_add_up_every_worker(live_server: str) -> None:
     counts = {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
               if line.startswith("kg_sparql_answers_total")}
     assert sum(counts.values()) >= 4
+
+
+def test_gunicorn_outlasts_the_query_timeout() -> None:
+    """gunicorn must not kill a worker that is waiting out a query; the query timeout decides."""
+    from server.runner import _Gunicorn
+
+    config = _Gunicorn(Settings(query_timeout=45)).cfg
+    assert config.timeout == 75 and config.worker_class_str == "sync"
