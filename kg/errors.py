@@ -10,6 +10,9 @@ KGError                      every error a user can act on; `status` is its HTTP
  │    └── UnsupportedMediaType  a request body of a type the endpoint does not take (415)
  ├── QueryTimeout            a query ran past the time limit and was stopped (503)
  ├── UpdatesDisabled         a write to a read-only endpoint (403)
+ ├── Unauthorized            a write without the admin token (401)
+ ├── Forbidden               a write with a wrong admin token (403)
+ ├── NotFound                a graph the Graph Store does not have (404)
  └── SettingsError           a setting (KG_* variable or option) has an unusable value
 
 The CLI turns these into a message and an exit code in one place (kg.cli); the server into an
@@ -22,15 +25,18 @@ from dataclasses import dataclass
 
 __all__ = [
     "AnnotationError",
+    "Forbidden",
     "InconsistentGraph",
     "KGError",
     "NotAcceptable",
+    "NotFound",
     "Problem",
     "QueryError",
     "QueryTimeout",
     "SettingsError",
     "ShapeViolation",
     "StoreError",
+    "Unauthorized",
     "UnsupportedMediaType",
     "UpdatesDisabled",
 ]
@@ -133,3 +139,24 @@ class QueryTimeout(KGError):
 
     status = 503
     exit_code = 9
+
+
+class Unauthorized(KGError):
+    """A write without credentials."""
+
+    status = 401
+    exit_code = 8
+
+
+class Forbidden(KGError):
+    """A write with the wrong credentials."""
+
+    status = 403
+    exit_code = 8
+
+
+class NotFound(KGError):
+    """A graph (or resource) that does not exist."""
+
+    status = 404
+    exit_code = 5

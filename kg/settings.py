@@ -26,6 +26,8 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
     "query_timeout": ("KG_QUERY_TIMEOUT",
                       "Seconds a query may run before it is stopped and answered with 503."),
     "row_cap": ("KG_ROW_CAP", "Most rows (solutions, or triples) one answer may have."),
+    "admin_token": ("KG_ADMIN_TOKEN", "Bearer token that enables SPARQL Update and Graph Store "
+                    "writes; unset, the endpoint is read-only. Never logged."),
 }
 
 
@@ -45,6 +47,7 @@ class Settings:
     workers: int = 2
     query_timeout: float = 30.0
     row_cap: int = 100_000
+    admin_token: str | None = field(default=None, repr=False)  # a secret: kept out of reprs
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -85,6 +88,8 @@ def _coerce(cls: type[Settings], name: str, value: object) -> object:
             raise SettingsError(f"{variable} is out of range: {number}")
         return number
     text = str(value)
+    if name == "admin_token" and len(text) < 16:
+        raise SettingsError(f"{variable} must be at least 16 characters (a secret, not a word)")
     if name == "base_iri":
         if not _ABSOLUTE_IRI.fullmatch(text):
             raise SettingsError(f"{variable} must be an absolute http(s) IRI such as "

@@ -24,7 +24,7 @@ import itertools
 import json
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,8 @@ import pyoxigraph as ox
 
 from kg.errors import QueryError, StoreError
 
-__all__ = ["KEEP_BUILDS", "Manifest", "ReadStore", "current_build", "write_build"]
+__all__ = ["KEEP_BUILDS", "Manifest", "ReadStore", "change_build", "current_build",
+           "write_build"]
 
 #: Builds kept on disk: the current one and the one before it (a server may still read it).
 KEEP_BUILDS = 2
@@ -92,6 +93,66 @@ def write_build(store_dir: Path, build_id: str, quads: Sequence[ox.Quad],
                 shutil.rmtree(final, ignore_errors=True)
         _prune(builds, current=final)
     return final
+
+
+def change_build(store_dir: Path, build_id: str, change: Callable[[ox.Store], None],
+                 manifest: Callable[[Manifest], Manifest], default_graph: str) -> Path:
+    """Apply `change` to a copy of the current build and switch to the copy; return its path.
+
+    The copy is a pyoxigraph backup (hard links where it can), so readers of the current build
+    are never disturbed; the store's default graph is then rebuilt as the union of the named
+    graphs, and what the change wrote to the default graph itself is kept in the named graph
+    `default_graph`. On any failure the current build stays and the copy is removed.
+    """
+    builds = store_dir / "builds"
+    final = builds / build_id
+    partial = builds / f"{build_id}.partial"
+    with _exclusive(store_dir / ".build.lock"):
+        current = current_build(store_dir)
+        if current is None:
+            raise StoreError(f"no store has been built in {store_dir}; run `kg build` first")
+        switched = False
+        try:
+            partial.mkdir()
+            with ReadStore(current) as source:
+                source._store.backup(str(partial / _STORE))
+                base = source.manifest
+                store = ox.Store(str(partial / _STORE))
+                change(store)
+                _rebuild_union(store, source._store, default_graph)
+                store.flush()
+                del store
+            _write_synced(partial / _MANIFEST, manifest(base).to_json())
+            (partial / _READERS).touch()
+            os.replace(partial, final)
+            _switch(store_dir, final)
+            switched = True
+        except OSError as error:
+            raise StoreError(f"could not write the store in {store_dir}: {error}") from error
+        finally:
+            if not switched:
+                shutil.rmtree(partial, ignore_errors=True)
+                shutil.rmtree(final, ignore_errors=True)
+        _prune(builds, current=final)
+    return final
+
+
+def _rebuild_union(store: ox.Store, before: ox.Store, default_graph: str) -> None:
+    """Make the default graph the union of the named graphs again, after a write.
+
+    A triple now in the default graph but in no named graph was either written to the default
+    graph by the change (keep it, in `default_graph`) or left over from a named graph the change
+    deleted it from (drop it): the build before the change tells which.
+    """
+    orphans = store.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o "
+                          "FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } } }")
+    assert isinstance(orphans, ox.QuerySolutions)
+    kept = ox.NamedNode(default_graph)
+    written = [ox.Quad(row["s"], row["p"], row["o"], kept) for row in orphans
+               if not any(not isinstance(q.graph_name, ox.DefaultGraph)
+                          for q in before.quads_for_pattern(row["s"], row["p"], row["o"]))]
+    store.extend(written)
+    store.update("DROP SILENT DEFAULT ; INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
 
 
 @contextlib.contextmanager
@@ -211,6 +272,10 @@ class ReadStore:
         if graph is not None:
             return iter(self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
         return (q for q in self._store if not isinstance(q.graph_name, ox.DefaultGraph))
+
+    def triples(self, graph: str) -> list[ox.Triple]:
+        """The triples of one named graph."""
+        return [ox.Triple(q.subject, q.predicate, q.object) for q in self.quads(graph)]
 
     def named_graphs(self) -> list[str]:
         """IRIs of the named graphs."""

@@ -20,13 +20,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = overrides.pop("KG_SETTINGS", None) or Settings.from_env()
     app.config.update(KG_SETTINGS=settings, MAX_CONTENT_LENGTH=1024 * 1024, **overrides)
 
-    from server import errors, health, metrics, sparql, store
+    from server import errors, health, metrics, sparql, store, writes
 
     store.init_app(app)
     errors.init_app(app)
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(metrics.blueprint)
+    app.register_blueprint(writes.blueprint)
     # Reads are open to any origin: YASGUI, notebooks and other sites query the endpoint.
     CORS(app, resources={r"/sparql": {"origins": "*"}, r"/health": {"origins": "*"}},
          send_wildcard=True, expose_headers=["KG-Result-Truncated"])

@@ -16,7 +16,6 @@ from kg.errors import (
     QueryError,
     QueryTimeout,
     UnsupportedMediaType,
-    UpdatesDisabled,
 )
 from kg.executor import QueryRequest
 from kg.namespaces import Namespaces
@@ -95,12 +94,6 @@ def _answer_headers(response: Response, etag: str, truncated: bool) -> Response:
     if truncated:
         response.headers[TRUNCATED] = f"true; rows={current_app.config['KG_SETTINGS'].row_cap}"
     return response
-
-
-@blueprint.route("/update", methods=["POST"])
-def update() -> Response:
-    """SPARQL Update: refused, this endpoint is read-only."""
-    raise UpdatesDisabled("this endpoint is read-only: SPARQL Update is not enabled")
 
 
 def _format_for(kind: str) -> tuple[str, str]:

@@ -27,7 +27,7 @@ UPDATE = {"content-type": "application/sparql-update"}
 BOOLEAN = {"application/sparql-results+json", "application/sparql-results+xml"}
 TABULAR = BOOLEAN | {"text/csv", "text/tab-separated-values"}
 RDF = {"application/rdf+xml", "text/turtle", "application/n-triples"}
-UPDATES_PENDING = "SPARQL Update is not enabled yet: the endpoint is read-only"
+TOKEN = "w3c-protocol-test-admin-token"
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,19 @@ class Step:
 
 def _ask_body(text: str) -> bytes:
     return text.encode("utf-8")
+
+
+T = "https://example.org/protocol/update-test/"
+DC, FOAF = "PREFIX dc: <http://purl.org/dc/terms/>", "PREFIX foaf: <http://xmlns.com/foaf/0.1/>"
+THREE_DOCUMENTS = "INSERT DATA { " + " ".join(
+    f"GRAPH <{g}> {{ <{g}> a foaf:Document }}" for g in (G1, G2, G3)) + " }"
+
+
+def _first_two(graph: str) -> bytes:
+    """ASK: the first two documents, and not the third, are BibliographicResources in `graph`."""
+    resource = "<http://purl.org/dc/terms/BibliographicResource>"
+    return (f"ASK {{ GRAPH <{graph}> {{ <{G1}> a {resource} . <{G2}> a {resource} . }}"
+            f" FILTER NOT EXISTS {{ GRAPH <{graph}> {{ <{G3}> a {resource} }} }} }}").encode()
 
 
 BOTH_DEFAULT = f"ASK {{ <{G1}> a ?type . <{G2}> a ?type . }}"
@@ -88,13 +101,50 @@ SUITE: dict[str, list[Step]] = {
     "query_content_type_construct": [Step("POST", "/sparql", [("default-graph-uri", MISSING)],
                                           QUERY, b"CONSTRUCT { <s> <p> 1 } WHERE {}",
                                           formats=RDF)],
-    "update_dataset_default_graph": [],
-    "update_dataset_default_graphs": [],
-    "update_dataset_named_graphs": [],
-    "update_dataset_full": [],
+    "update_dataset_default_graph": [
+        Step("POST", "/update", [("using-graph-uri", G1)], UPDATE, (
+            f"{DC} {FOAF} CLEAR ALL ; INSERT DATA {{ GRAPH <{G1}> {{ <{G1}> a foaf:Document }} }} ;"
+            f" INSERT {{ GRAPH <{T}default> {{ ?s a dc:BibliographicResource }} }}"
+            " WHERE { ?s a foaf:Document }").encode()),
+        Step("POST", "/sparql", [], QUERY, (
+            f"ASK {{ GRAPH <{T}default> {{ <{G1}> a <http://purl.org/dc/terms/"
+            "BibliographicResource> } }").encode(), formats=BOOLEAN, boolean=True)],
+    "update_dataset_default_graphs": [
+        Step("POST", "/update", [("using-graph-uri", G1), ("using-graph-uri", G2)], UPDATE, (
+            f"{DC} {FOAF} DROP ALL ; {THREE_DOCUMENTS} ;"
+            f" INSERT {{ GRAPH <{T}graphs> {{ ?s a dc:BibliographicResource }} }}"
+            " WHERE { ?s a foaf:Document }").encode()),
+        Step("POST", "/sparql", [], QUERY, _first_two(f"{T}graphs"), formats=BOOLEAN,
+             boolean=True)],
+    "update_dataset_named_graphs": [
+        Step("POST", "/update", [("using-named-graph-uri", G1), ("using-named-graph-uri", G2)],
+             UPDATE, (f"{DC} {FOAF} DROP ALL ; {THREE_DOCUMENTS} ;"
+                      f" INSERT {{ GRAPH <{T}named> {{ ?s a dc:BibliographicResource }} }}"
+                      " WHERE { GRAPH ?g { ?s a foaf:Document } }").encode()),
+        Step("POST", "/sparql", [], QUERY, _first_two(f"{T}named"), formats=BOOLEAN,
+             boolean=True)],
+    "update_dataset_full": [
+        Step("POST", "/update", [("using-graph-uri", G1), ("using-named-graph-uri", G2)],
+             UPDATE, (f"{DC} {FOAF} DROP ALL ; {THREE_DOCUMENTS} ;"
+                      f" INSERT {{ GRAPH <{T}full> {{ ?s <http://example.org/in> ?in }} }}"
+                      " WHERE { { GRAPH ?g { ?s a foaf:Document } BIND(?g AS ?in) } UNION"
+                      ' { ?s a foaf:Document . BIND("default" AS ?in) } }').encode()),
+        Step("POST", "/sparql", [], QUERY, (
+            f'ASK {{ GRAPH <{T}full> {{ <{G1}> <http://example.org/in> "default" .'
+            f" <{G2}> <http://example.org/in> <{G2}> . }}"
+            f" FILTER NOT EXISTS {{ GRAPH <{T}full> {{ <{G3}> ?p ?o }} }} }}").encode(),
+            formats=BOOLEAN, boolean=True)],
     "update_post_form": [Step("POST", "/update", [], FORM, b"update=CLEAR+ALL")],
     "update_post_direct": [Step("POST", "/update", [], UPDATE, b"CLEAR ALL")],
-    "update_base_uri": [],
+    # A relative IRI in an update resolves against the service's base, here the endpoint.
+    "update_base_uri": [
+        Step("POST", "/update", [], UPDATE, (
+            f"CLEAR SILENT GRAPH <{T}base> ; INSERT DATA {{ GRAPH <{T}base> {{"
+            " <http://example.org/s> <http://example.org/p> <test> } }").encode()),
+        Step("POST", "/sparql", [], QUERY, (
+            f"ASK {{ GRAPH <{T}base> {{ <http://example.org/s> <http://example.org/p> ?o"
+            ' FILTER (isIRI(?o) && STR(?o) != "test") } }').encode(),
+            formats=BOOLEAN, boolean=True)],
     "query_post_direct": [Step("POST", "/sparql", [], QUERY, b"ASK {}", formats=BOOLEAN,
                                boolean=True)],
     "bad_query_method": [Step("PUT", "/sparql", [("query", "ASK {}"),
@@ -110,8 +160,6 @@ SUITE: dict[str, list[Step]] = {
                                 {"content-type": "application/sparql-query; charset=UTF-16"},
                                 "ASK {}".encode("utf-16"), ok=False)],
     "bad_query_syntax": [Step("GET", "/sparql", [("query", "ASK {")], ok=False)],
-    # Until updates are enabled, /update refuses every write with 403, so the bad_update_*
-    # tests below pass without reaching the update parser; they must still pass with a token.
     "bad_update_get": [Step("GET", "/update", [("update", "CLEAR ALL")], ok=False)],
     "bad_multiple_updates": [Step("POST", "/update", [], FORM,
                                   b"update=CLEAR%20NAMED&update=CLEAR%20DEFAULT", ok=False)],
@@ -128,10 +176,6 @@ SUITE: dict[str, list[Step]] = {
         f"CLEAR ALL ; INSERT {{ GRAPH <{G1}> {{ <s> <p> 1 }} }} USING <{G2}> WHERE {{}}".encode(),
         ok=False)],
 }
-#: The update tests that need a writable endpoint; until then they must fail (strict xfail).
-NEEDS_UPDATES = {"update_dataset_default_graph", "update_dataset_default_graphs",
-                 "update_dataset_named_graphs", "update_dataset_full", "update_post_form",
-                 "update_post_direct", "update_base_uri"}
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +189,7 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 Manifest("w3c", "w3c-protocol", "2000-01-01T00:00:00+00:00", {}))
     from conftest import serve
 
-    yield from serve(store_dir)
+    yield from serve(store_dir, KG_ADMIN_TOKEN=TOKEN)
 
 
 def _check(step: Step, response: requests.Response) -> None:
@@ -162,17 +206,14 @@ def _check(step: Step, response: requests.Response) -> None:
         assert bool(parsed) is step.boolean
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(reason=UPDATES_PENDING, strict=True))
-    if n in NEEDS_UPDATES else n for n in SUITE])
+@pytest.mark.parametrize("name", list(SUITE))
 def test_w3c_protocol(endpoint: str, name: str) -> None:
-    steps = SUITE[name]
-    if not steps:
-        pytest.fail(UPDATES_PENDING)
-    for step in steps:
+    for step in SUITE[name]:
+        # The suite's updates carry no credentials; this endpoint takes writes with a token.
+        auth = {"Authorization": f"Bearer {TOKEN}"} if step.path == "/update" else {}
         response = requests.request(step.method, endpoint + step.path, params=step.params,
-                                    headers=step.headers, data=step.body, timeout=30,
-                                    allow_redirects=False)
+                                    headers={**step.headers, **auth}, data=step.body,
+                                    timeout=30, allow_redirects=False)
         _check(step, response)
 
 
