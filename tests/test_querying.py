@@ -27,3 +27,13 @@ def test_service_is_found(query: str) -> None:
 ])
 def test_service_in_strings_iris_comments_and_names_is_not(query: str) -> None:
     assert not mentions_service(query)
+
+
+def test_an_escaped_keyword_is_no_way_around_the_check() -> None:
+    """SPARQL's \\u escapes do not spell keywords in pyoxigraph: such a query does not parse."""
+    import pyoxigraph as ox
+
+    query = r"SELECT * WHERE { \u0053ERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }"
+    assert not mentions_service(query)
+    with pytest.raises(SyntaxError):
+        ox.Store().query(query)
