@@ -5,6 +5,7 @@ KGError                      every error a user can act on; `status` is its HTTP
  ├── ShapeViolation          the built graph breaks a SHACL shape
  ├── InconsistentGraph       HermiT finds ontology + data inconsistent
  ├── StoreError              no store is built, or the store cannot be opened or switched
+ │    └── StoreBusy          another build or write holds the store; retry shortly (503)
  ├── QueryError              a SPARQL query does not parse or cannot be evaluated
  │    ├── NotAcceptable      no format the client accepts can serve the result (406)
  │    └── UnsupportedMediaType  a request body of a type the endpoint does not take (415)
@@ -35,6 +36,7 @@ __all__ = [
     "QueryTimeout",
     "SettingsError",
     "ShapeViolation",
+    "StoreBusy",
     "StoreError",
     "Unauthorized",
     "UnsupportedMediaType",
@@ -160,3 +162,9 @@ class NotFound(KGError):
 
     status = 404
     exit_code = 5
+
+
+class StoreBusy(StoreError):
+    """Another build or write is changing the store: try again in a moment."""
+
+    retry_after = 5

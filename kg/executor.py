@@ -12,11 +12,14 @@ E (an error), Z (the end).
 
 from __future__ import annotations
 
+import ctypes
 import json
 import multiprocessing
+import os
+import resource
+import signal
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -31,6 +34,9 @@ from kg.sparql import BOOLEAN, FORMATS, SOLUTIONS, Answer, Dataset, result_kind
 __all__ = ["QueryExecutor", "QueryRequest"]
 
 _CHUNK = 64 * 1024
+#: Most bytes of rows an answer may hold, whatever the row cap: a few huge literals must not
+#: exhaust memory.
+BYTE_CAP = 256 * 1024 * 1024
 _FORMATS_BY_NAME = {f.name: f for f in FORMATS}
 
 
@@ -48,6 +54,9 @@ class QueryRequest:
     formats: dict[str, tuple[str, str]]  # kind -> ("format", name) or (error class, message)
     #: The most rows (solutions, or triples of a graph) an answer may have.
     row_cap: int = 100_000
+    #: Seconds of CPU the child may spend on this query before the kernel stops it (a second
+    #: line of defence, should the parent be unable to: see _child).
+    timeout: float = 30.0
 
 
 class _PipeWriter:
@@ -84,7 +93,7 @@ class _LineBuffer:
     def write(self, chunk: bytes) -> int:
         self.data += chunk
         self.lines += chunk.count(b"\n")
-        if self.lines > self._max_lines:
+        if self.lines > self._max_lines or len(self.data) > BYTE_CAP:
             raise _CapReached
         return len(chunk)
 
@@ -117,7 +126,11 @@ def _capped(result: Any, kind: str, row_cap: int) -> tuple[Any, bool]:
             result.serialize(buffer, ox.RdfFormat.N_TRIPLES)
     except _CapReached:
         truncated = True
-    rows = buffer.first_lines(row_cap + header) if truncated else bytes(buffer.data)
+    if truncated:
+        complete_lines = buffer.data.count(b"\n")  # the byte cap may stop mid-row
+        rows = buffer.first_lines(min(row_cap + header, complete_lines))
+    else:
+        rows = bytes(buffer.data)
     if kind == SOLUTIONS:
         return ox.parse_query_results(rows, ox.QueryResultsFormat.TSV), truncated
     return _Triples(list(ox.parse(rows, ox.RdfFormat.N_TRIPLES))), truncated
@@ -133,16 +146,37 @@ class _Triples:
         ox.serialize(self._triples, output, fmt)
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies, so no evaluation outlives it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the CPU limit below still holds
+        pass
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _limit_cpu(seconds: float) -> None:
+    """Let the kernel stop this process if the query uses more than `seconds` of CPU."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = usage.ru_utime + usage.ru_stime
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    resource.setrlimit(resource.RLIMIT_CPU, (int(used + seconds) + 5, hard))
+
+
 def _child(connection: Connection) -> None:
     """The child's loop: open the build asked for, answer, repeat until the pipe closes."""
     from kg.store import ReadStore
 
+    _die_with_parent()
     store: ReadStore | None = None
     while True:
         try:
             request: QueryRequest = connection.recv()
         except EOFError:
             return
+        _limit_cpu(request.timeout)
         try:
             if store is None or str(store.build) != request.build:
                 if store is not None:
@@ -258,26 +292,53 @@ class QueryExecutor:
             self._give_back(child)
             raise _error(first[1])
         kind, name, truncated = json.loads(head[1])
-        return Answer(kind, _FORMATS_BY_NAME[name], self._rest(child, first, deadline),
-                      truncated=truncated)
+        chunks = _Chunks(self, child, first, idle_timeout=max(60.0, self.timeout))
+        return Answer(kind, _FORMATS_BY_NAME[name], chunks, truncated=truncated)
 
-    def _rest(self, child: _Child, first: tuple[bytes, bytes],
-              deadline: float) -> Iterator[bytes]:
-        complete = False
-        try:
-            tag, payload = first
-            while tag == b"D":
-                yield payload
-                tag, payload = self._receive(child, deadline)
-            if tag == b"E":
-                complete = True  # the child reported the error and is ready for more
-                raise _error(payload)
-            complete = True
-        finally:
-            if complete:
-                self._give_back(child)
-            else:  # timed out, or the reader went away mid-answer: the child may be stuck
-                child.kill()
+
+
+class _Chunks:
+    """The rest of an answer, read from its child: an iterator with a close() that always
+    settles the child (back to the pool when the answer is complete, killed otherwise), even
+    when the server never iterates it (HEAD requests, clients that go away)."""
+
+    def __init__(self, executor: QueryExecutor, child: _Child, first: tuple[bytes, bytes],
+                 idle_timeout: float) -> None:
+        self._executor = executor
+        self._child: _Child | None = child
+        self._pending: tuple[bytes, bytes] | None = first
+        self._idle_timeout = idle_timeout
+
+    def __iter__(self) -> _Chunks:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._child is None:
+            raise StopIteration
+        if self._pending is not None:
+            (tag, payload), self._pending = self._pending, None
+        else:
+            try:
+                # The answer is computed before it streams: past this point only a stalled
+                # reader or child can stop it, so the limit is on idleness, not on the total.
+                tag, payload = self._executor._receive(
+                    self._child, time.monotonic() + self._idle_timeout)
+            except BaseException:
+                self.close()
+                raise
+        if tag == b"D":
+            return payload
+        child, self._child = self._child, None
+        self._executor._give_back(child)  # Z or E: the child has finished and waits
+        if tag == b"E":
+            raise _error(payload)
+        raise StopIteration
+
+    def close(self) -> None:
+        """Settle the child: an unfinished answer leaves it mid-stream, so it is killed."""
+        if self._child is not None:
+            child, self._child = self._child, None
+            child.kill()
 
 
 def _error(payload: bytes) -> KGError:

@@ -31,7 +31,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.errors import QueryError, StoreError
+from kg.errors import QueryError, StoreBusy, StoreError
 
 __all__ = ["KEEP_BUILDS", "Manifest", "ReadStore", "change_build", "current_build",
            "write_build"]
@@ -108,6 +108,8 @@ def change_build(store_dir: Path, build_id: str, change: Callable[[ox.Store], No
     final = builds / build_id
     partial = builds / f"{build_id}.partial"
     with _exclusive(store_dir / ".build.lock"):
+        for leftover in builds.glob("*.partial"):  # from a write or build that was killed
+            shutil.rmtree(leftover, ignore_errors=True)
         current = current_build(store_dir)
         if current is None:
             raise StoreError(f"no store has been built in {store_dir}; run `kg build` first")
@@ -162,8 +164,8 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise StoreError(f"another build is writing to {lock_path.parent}; wait for it to "
-                             "finish") from None
+            raise StoreBusy(f"another build or write is changing {lock_path.parent}; try again "
+                            "when it is done") from None
         try:
             yield
         finally:

@@ -19,22 +19,15 @@ import pyoxigraph as ox
 
 from kg.errors import QueryError, UnsupportedMediaType
 from kg.namespaces import Namespaces
+from kg.querying import NOT_SYNTAX
 from kg.sparql import Dataset
 from kg.store import Manifest, change_build
 
 __all__ = ["add_using", "delete_graph", "put_graph", "run_update"]
 
-# Strings, IRIs, comments, variables and prefixed names (not keywords), braces, and keywords.
 _TOKENS = re.compile(
-    r"""'''(?:[^'\\]|\\.|'(?!''))*'''"""
-    r'''|"""(?:[^"\\]|\\.|"(?!""))*"""'''
-    r"""|'(?:[^'\\\n]|\\.)*'"""
-    r'''|"(?:[^"\\\n]|\\.)*"'''
-    r"""|<[^<>"{}|^`\\\x00-\x20]*>"""
-    r"""|\#[^\n]*"""
-    r"""|[?$]\w+"""
-    r"""|\w*:[\w.-]*"""
-    r"""|(?P<brace>[{}])"""
+    NOT_SYNTAX
+    + r"""|(?P<brace>[{}])"""
     r"""|(?P<semicolon>;)"""
     r"""|(?P<keyword>\b(?:WHERE|USING|WITH|DELETE|INSERT)\b)""",
     re.IGNORECASE,
@@ -56,6 +49,7 @@ def add_using(update: str, dataset: Dataset) -> str:
     for match in _TOKENS.finditer(update):
         if match.group("brace"):
             depth += 1 if match.group() == "{" else -1
+            previous = ""  # DELETE { ... } WHERE is no DELETE WHERE
         elif match.group("semicolon"):
             previous = ""
         elif (keyword := match.group("keyword")) and depth == 0:
@@ -63,7 +57,10 @@ def add_using(update: str, dataset: Dataset) -> str:
             if keyword in ("USING", "WITH"):
                 raise QueryError("the update names its dataset (USING or WITH) and the request "
                                  "gives using-graph-uri or using-named-graph-uri: use one")
-            if keyword == "WHERE" and previous != "DELETE":
+            if keyword == "WHERE":
+                if previous == "DELETE":
+                    raise QueryError("DELETE WHERE takes no dataset: write it as DELETE { ... } "
+                                     "WHERE { ... }, or leave out using-graph-uri")
                 inserts.append(match.start())
             previous = keyword
     for position in reversed(inserts):

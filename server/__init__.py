@@ -20,10 +20,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = overrides.pop("KG_SETTINGS", None) or Settings.from_env()
     app.config.update(KG_SETTINGS=settings, MAX_CONTENT_LENGTH=1024 * 1024, **overrides)
 
-    from server import errors, health, metrics, sparql, store, writes
+    from server import errors, health, limits, metrics, sparql, store, writes
 
     store.init_app(app)
     errors.init_app(app)
+    limits.init_app(app)
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(metrics.blueprint)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 __all__ = ["AnswerCache", "CachedAnswer", "etag_for"]
@@ -63,18 +63,45 @@ class AnswerCache:
                 _, evicted = self._answers.popitem(last=False)
                 self._size -= len(evicted.body)
 
-    def keep_while_streaming(self, key: str, chunks: Iterable[bytes], media_type: str,
+    def keep_while_streaming(self, key: str, chunks: Iterator[bytes], media_type: str,
                              truncated: bool) -> Iterator[bytes]:
         """Pass `chunks` through, and cache the answer if it completes and is small enough."""
-        kept: list[bytes] | None = []
-        size = 0
-        for chunk in chunks:
-            if kept is not None:
-                size += len(chunk)
-                if size <= self.max_answer_bytes:
-                    kept.append(chunk)
-                else:
-                    kept = None  # too big to keep: stream it, remember nothing
-            yield chunk
-        if kept is not None:
-            self.put(key, CachedAnswer(b"".join(kept), media_type, truncated))
+        return _Keeping(self, key, chunks, media_type, truncated)
+
+
+class _Keeping:
+    """Chunks passed through to the client and kept for the cache; close() reaches the source
+    even if the server never iterates (a HEAD request)."""
+
+    def __init__(self, cache: AnswerCache, key: str, chunks: Iterator[bytes], media_type: str,
+                 truncated: bool) -> None:
+        self._cache, self._key, self._chunks = cache, key, chunks
+        self._media_type, self._truncated = media_type, truncated
+        self._kept: list[bytes] | None = []
+        self._size = 0
+
+    def __iter__(self) -> _Keeping:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            chunk = next(self._chunks)
+        except StopIteration:
+            if self._kept is not None:
+                self._cache.put(self._key, CachedAnswer(b"".join(self._kept), self._media_type,
+                                                        self._truncated))
+                self._kept = None
+            raise
+        if self._kept is not None:
+            self._size += len(chunk)
+            if self._size <= self._cache.max_answer_bytes:
+                self._kept.append(chunk)
+            else:
+                self._kept = None  # too big to keep: stream it, remember nothing
+        return chunk
+
+    def close(self) -> None:
+        """Close the source (which settles its evaluator)."""
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()

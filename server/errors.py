@@ -13,7 +13,13 @@ __all__ = ["init_app"]
 def _kg_error(error: KGError) -> tuple[Response, int]:
     body = {"error": type(error).__name__, "message": error.message,
             "problems": [str(p) for p in error.problems]}
-    return jsonify(body), error.status
+    response = jsonify(body)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="crisiskg"'
+    return response, error.status
 
 
 def _http_error(error: HTTPException) -> tuple[Response, int]:

@@ -39,7 +39,11 @@ def choose(kind: str, accept: MIMEAccept, format_param: str | None = None) -> Re
                             + ", ".join(f.name for f in candidates))
     if not accept:
         return candidates[0]
-    offered = [(media_type, fmt) for fmt in candidates for media_type in _media_types(fmt)]
+    # Parameters other than q (a charset, say) do not change which format is meant.
+    accept = MIMEAccept([(value.split(";", 1)[0].strip(), quality) for value, quality in accept])
+    refused = {value for value, quality in accept if quality == 0}
+    offered = [(media_type, fmt) for fmt in candidates for media_type in _media_types(fmt)
+               if media_type not in refused and fmt.media_type not in refused]
     best = accept.best_match([media_type for media_type, _ in offered])
     if best is None:
         raise NotAcceptable(f"none of the accepted media types ({accept}) can serve a "

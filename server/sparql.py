@@ -60,8 +60,11 @@ def query() -> Response:
         base_iri=request.base_url,
         formats={kind: _format_for(kind) for kind in (SOLUTIONS, BOOLEAN, GRAPH)},
         row_cap=settings.row_cap,
+        timeout=settings.query_timeout,
     )
-    etag = etag_for(store.manifest.dataset_version, query_request.query,
+    # The build id, unique to each build and write, not only the dataset version: a rebuild
+    # can reproduce an older version with different blank nodes or NOW() values.
+    etag = etag_for(store.manifest.build_id, store.manifest.dataset_version, query_request.query,
                     query_request.dataset, query_request.base_iri,
                     sorted(query_request.formats.items()), query_request.row_cap)
     if request.if_none_match.contains(etag):
@@ -99,7 +102,8 @@ def _answer_headers(response: Response, etag: str, truncated: bool) -> Response:
 def _format_for(kind: str) -> tuple[str, str]:
     """Content negotiation for one kind of result, decided before the query runs."""
     try:
-        return ("format", choose(kind, request.accept_mimetypes, request.args.get("format")).name)
+        format_param = _parameters().get("format")
+        return ("format", choose(kind, request.accept_mimetypes, format_param).name)
     except NotAcceptable as error:
         return (type(error).__name__, error.message)
 

@@ -89,7 +89,7 @@ def test_one_build_at_a_time(mini_settings: Settings) -> None:
     build(mini_settings)
     with (mini_settings.store_dir / ".build.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        with pytest.raises(StoreError, match="another build is writing to"):
+        with pytest.raises(StoreError, match="another build or write is changing"):
             build(mini_settings)
 
 

@@ -265,3 +265,44 @@ def test_metrics_count_answers_by_outcome(client: FlaskClient) -> None:
     client.get("/sparql", query_string={"query": "SELECT nonsense"})
     after = {o: count(o) for o in ("ok", "cache_hit", "error")}
     assert {o: after[o] - before[o] for o in after} == {"ok": 1, "cache_hit": 1, "error": 1}
+
+
+def test_media_type_parameters_do_not_defeat_negotiation(client: FlaskClient) -> None:
+    response = client.get("/sparql", query_string={"query": VICTIMS},
+                          headers={"Accept": "application/sparql-results+json; charset=utf-8"})
+    assert (response.status_code, response.mimetype) == (200, "application/sparql-results+json")
+
+
+def test_a_format_refused_with_q0_is_not_chosen(client: FlaskClient) -> None:
+    response = client.get("/sparql", query_string={"query": VICTIMS}, headers={
+        "Accept": "application/sparql-results+json;q=0, */*;q=0.1"})
+    assert response.mimetype != "application/sparql-results+json"
+
+
+def test_format_may_come_with_a_form_post(client: FlaskClient) -> None:
+    response = client.post("/sparql", data={"query": VICTIMS, "format": "csv"})
+    assert response.mimetype == "text/csv"
+
+
+def test_a_head_request_leaves_no_evaluator_behind(client: FlaskClient) -> None:
+    import multiprocessing
+
+    client.get("/sparql", query_string={"query": "ASK {}"}).get_data()
+    before = len(multiprocessing.active_children())
+    head = client.head("/sparql", query_string={"query": "SELECT * { ?s ?p ?o } LIMIT 5"})
+    assert head.status_code == 200
+    head.close()
+    assert len(multiprocessing.active_children()) <= before
+
+
+def test_a_rebuild_of_the_same_corpus_still_changes_the_etag(mini_settings: Settings) -> None:
+    from kg.build import build
+
+    build(mini_settings)
+    client = create_app({"KG_SETTINGS": mini_settings, "TESTING": True}).test_client()
+    query = {"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"}
+    first = client.get("/sparql", query_string=query)
+    first.get_data()
+    build(mini_settings)  # same inputs, same dataset version, another build
+    second = client.get("/sparql", query_string=query)
+    assert second.headers["ETag"] != first.headers["ETag"]

@@ -37,3 +37,13 @@ def test_an_escaped_keyword_is_no_way_around_the_check() -> None:
     assert not mentions_service(query)
     with pytest.raises(SyntaxError):
         ox.Store().query(query)
+
+
+@pytest.mark.parametrize("query", [
+    # Escapes in local names once made the scan read on as a comment or a string.
+    r"PREFIX ex: <http://e/> SELECT * { VALUES ?q { ex:a\#b } SERVICE <http://x/> {} }",
+    r"SELECT * { VALUES ?q { res:a\'b } SERVICE SILENT <http://x/> {} }",
+    r"SELECT * { VALUES ?q { ex:a%41b } SERVICE <http://x/> {} }",
+])
+def test_service_after_escaped_names_is_found(query: str) -> None:
+    assert mentions_service(query)

@@ -219,3 +219,17 @@ def test_w3c_protocol(endpoint: str, name: str) -> None:
 
 def test_the_suite_has_its_34_tests() -> None:
     assert len(SUITE) == 34
+
+
+@pytest.mark.parametrize(("params", "query"), [
+    ([("default-graph-uri", G1)], f"ASK {{ <{G2}> a ?type }}"),
+    ([("named-graph-uri", G1)], f"ASK {{ GRAPH ?g {{ <{G2}> a ?type }} }}"),
+])
+def test_the_protocol_dataset_also_leaves_graphs_out(endpoint: str, params: list[tuple[str, str]],
+                                                     query: str) -> None:
+    """Beyond the suite: graphs the protocol does not name are not in the dataset."""
+    requests.post(f"{endpoint}/update", timeout=30, headers={"Authorization": f"Bearer {TOKEN}"},
+                  data={"update": THREE_DOCUMENTS.replace("foaf:Document",
+                                                          "<http://xmlns.com/foaf/0.1/Document>")})
+    response = requests.get(f"{endpoint}/sparql", params=[("query", query), *params], timeout=10)
+    assert response.json()["boolean"] is False

@@ -128,3 +128,49 @@ def test_a_short_token_is_refused() -> None:
     with pytest.raises(SettingsError, match="KG_ADMIN_TOKEN must be at least 16 characters"):
         Settings.from_env({"KG_ADMIN_TOKEN": "secret"})
     assert TOKEN not in repr(Settings.from_env({"KG_ADMIN_TOKEN": TOKEN}))
+
+
+def test_a_chunked_body_over_the_limit_is_413_not_cut(writable: tuple[str, Path]) -> None:
+    url, _ = writable
+    line = b'<https://example.org/s> <https://example.org/p> "%s" .\n'
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(30_000):
+            yield line % str(i).encode()
+
+    response = requests.put(f"{url}/store", params={"graph": "https://example.org/big"},
+                            data=chunks(), timeout=60,
+                            headers={**AUTH, "Content-Type": "application/n-triples"})
+    assert response.status_code == 413
+    assert requests.get(f"{url}/store", params={"graph": "https://example.org/big"},
+                        timeout=10).status_code == 404
+    small = requests.put(f"{url}/store", params={"graph": "https://example.org/small"},
+                         data=iter([line % b"1", line % b"2"]), timeout=60,
+                         headers={**AUTH, "Content-Type": "application/n-triples"})
+    assert small.status_code == 201
+
+
+def test_a_write_while_another_holds_the_store_is_told_to_retry(
+        mini_settings: Settings) -> None:
+    import fcntl
+    from dataclasses import replace
+
+    from server import create_app
+
+    build(mini_settings)
+    app = create_app({"KG_SETTINGS": replace(mini_settings, admin_token=TOKEN),
+                      "TESTING": True})
+    with (mini_settings.store_dir / ".build.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        response = app.test_client().post("/update", data={"update": "CLEAR ALL"},
+                                          headers=AUTH)
+    assert (response.status_code, response.headers["Retry-After"]) == (503, "5")
+
+
+def test_leftovers_of_a_killed_write_are_swept(writable: tuple[str, Path]) -> None:
+    url, store_dir = writable
+    leftover = store_dir / "builds" / "20000101T000000000000Z-update.partial"
+    leftover.mkdir()
+    requests.post(f"{url}/update", data={"update": "CLEAR SILENT GRAPH <https://e.org/g>"},
+                  headers=AUTH, timeout=30)
+    assert not leftover.exists()
