@@ -1,14 +1,12 @@
-"""SPARQL results in every format, streamed: what the endpoint and the CLI serve.
+"""SPARQL result formats, the dataset of a query, and the shape of an answer.
 
-The formats are pyoxigraph's own serializers; this module only names them, says which kind of
-result each serves, and streams their output so memory does not grow with a result.
+The formats are pyoxigraph's own serializers; this module only names them and says which kind
+of result each serves. Answers are produced by kg.executor.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,14 +22,13 @@ __all__ = [
     "Answer",
     "Dataset",
     "ResultFormat",
-    "answer",
+
     "formats_for",
     "result_kind",
     "serialize_triples",
 ]
 
 SOLUTIONS, BOOLEAN, GRAPH = "solutions", "boolean", "graph"
-_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -124,37 +121,6 @@ def formats_for(kind: str) -> list[ResultFormat]:
     return [f for f in FORMATS if kind in f.kinds]
 
 
-class _Cancelled(Exception):
-    """The reader went away (a client disconnected): stop serializing."""
-
-
-class _ChunkWriter:
-    """A file-like that hands pyoxigraph's output to a reader in bounded chunks."""
-
-    def __init__(self, chunks: queue.Queue[Any], cancelled: threading.Event) -> None:
-        self._chunks = chunks
-        self._cancelled = cancelled
-        self._buffer = bytearray()
-
-    def write(self, data: bytes) -> int:
-        self._buffer += data
-        if len(self._buffer) >= _CHUNK:
-            self.flush()
-        return len(data)
-
-    def flush(self) -> None:
-        if self._buffer:
-            chunk = bytes(self._buffer)
-            self._buffer.clear()
-            while True:
-                try:
-                    self._chunks.put(chunk, timeout=0.1)
-                    return
-                except queue.Full:
-                    if self._cancelled.is_set():
-                        raise _Cancelled from None
-
-
 @dataclass
 class Answer:
     """A query's answer, ready to send: its kind, the chosen format and the output chunks."""
@@ -163,63 +129,3 @@ class Answer:
     format: ResultFormat
     chunks: Iterator[bytes]
     truncated: bool = False  # rows beyond the row cap were left out
-
-
-def answer(evaluate: Callable[[], Any], choose: Callable[[str], ResultFormat]) -> Answer:
-    """Evaluate a query and stream its serialization, in a thread of its own.
-
-    pyoxigraph's results belong to the thread that made them, so `evaluate` runs in the
-    serializing thread. `choose` picks the format for the kind of result (content negotiation)
-    and may raise. The first chunk is read before returning, so the errors pyoxigraph raises
-    lazily, while evaluating, surface here as QueryError, before any response has started.
-    A bounded queue makes the serializer wait for a slow reader: memory stays bounded.
-    """
-    messages: queue.Queue[Any] = queue.Queue(maxsize=4)
-    cancelled = threading.Event()
-
-    def produce() -> None:
-        result = None
-        try:
-            result = evaluate()
-            kind = result_kind(result)
-            fmt = choose(kind)
-            messages.put((kind, fmt))
-            output = _ChunkWriter(messages, cancelled)
-            result.serialize(output, fmt.rdf_format or fmt.results_format)
-            output.flush()
-        except _Cancelled:
-            return
-        except BaseException as error:  # handed to the reader, which raises it
-            # The result must die in this thread: drop it and the traceback that holds it.
-            result = None
-            messages.put(error.with_traceback(None))
-            return
-        finally:
-            result = None
-        messages.put(None)
-
-    def take() -> Any:
-        message = messages.get()
-        if isinstance(message, OSError):
-            raise QueryError(f"the query failed: {message}") from message
-        if isinstance(message, BaseException):
-            raise message
-        return message
-
-    def rest(first: bytes | None) -> Iterator[bytes]:
-        try:
-            chunk = first
-            while chunk is not None:
-                yield chunk
-                chunk = take()
-        finally:
-            cancelled.set()
-
-    threading.Thread(target=produce, name="sparql-answer", daemon=True).start()
-    try:
-        kind, fmt = take()
-        first = take()
-    except BaseException:
-        cancelled.set()
-        raise
-    return Answer(kind, fmt, rest(first))

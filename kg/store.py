@@ -57,10 +57,19 @@ class Manifest:
         return json.dumps(self.__dict__, indent=2, sort_keys=True)
 
 
-def write_build(store_dir: Path, build_id: str, quads: Sequence[ox.Quad],
-                manifest: Manifest) -> Path:
-    """Load `quads` (and their union, as the default graph) into a new store beside the current
-    one and switch to it; return its path. Build ids must sort in build order."""
+@dataclass
+class _Draft:
+    """A build being made: its folder, and the manifest to publish it with."""
+
+    path: Path
+    manifest: Manifest | None = None
+
+
+@contextlib.contextmanager
+def _new_build(store_dir: Path, build_id: str) -> Iterator[_Draft]:
+    """Make a build beside the current one, under the build lock: the caller fills the draft's
+    store and sets its manifest; on success the build is published and becomes current, on any
+    failure (an interrupt too) nothing of it is left behind."""
     builds = store_dir / "builds"
     final = builds / build_id
     partial = builds / f"{build_id}.partial"
@@ -69,62 +78,15 @@ def write_build(store_dir: Path, build_id: str, quads: Sequence[ox.Quad],
     except OSError as error:
         raise StoreError(f"cannot create the store folder {builds}: {error}") from error
     with _exclusive(store_dir / ".build.lock"):
-        for leftover in builds.glob("*.partial"):  # from a build that was killed
+        for leftover in builds.glob("*.partial"):  # from a build or write that was killed
             shutil.rmtree(leftover, ignore_errors=True)
         switched = False
         try:
             partial.mkdir()
-            store = ox.Store(str(partial / _STORE))
-            union = (ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
-            store.bulk_extend(itertools.chain(quads, union))
-            store.flush()
-            store.optimize()  # compacted stores answer several times faster (ENGINE-NOTES)
-            del store  # closes the store before it is renamed
-            _write_synced(partial / _MANIFEST, manifest.to_json())
-            (partial / _READERS).touch()
-            os.replace(partial, final)
-            _switch(store_dir, final)
-            switched = True
-        except OSError as error:
-            raise StoreError(f"could not write the store in {store_dir}: {error}") from error
-        finally:
-            if not switched:  # also on KeyboardInterrupt: leave nothing half-made behind
-                shutil.rmtree(partial, ignore_errors=True)
-                shutil.rmtree(final, ignore_errors=True)
-        _prune(builds, current=final)
-    return final
-
-
-def change_build(store_dir: Path, build_id: str, change: Callable[[ox.Store], None],
-                 manifest: Callable[[Manifest], Manifest], default_graph: str) -> Path:
-    """Apply `change` to a copy of the current build and switch to the copy; return its path.
-
-    The copy is a pyoxigraph backup (hard links where it can), so readers of the current build
-    are never disturbed; the store's default graph is then rebuilt as the union of the named
-    graphs, and what the change wrote to the default graph itself is kept in the named graph
-    `default_graph`. On any failure the current build stays and the copy is removed.
-    """
-    builds = store_dir / "builds"
-    final = builds / build_id
-    partial = builds / f"{build_id}.partial"
-    with _exclusive(store_dir / ".build.lock"):
-        for leftover in builds.glob("*.partial"):  # from a write or build that was killed
-            shutil.rmtree(leftover, ignore_errors=True)
-        current = current_build(store_dir)
-        if current is None:
-            raise StoreError(f"no store has been built in {store_dir}; run `kg build` first")
-        switched = False
-        try:
-            partial.mkdir()
-            with ReadStore(current) as source:
-                source._store.backup(str(partial / _STORE))
-                base = source.manifest
-                store = ox.Store(str(partial / _STORE))
-                change(store)
-                _rebuild_union(store, source._store, default_graph)
-                store.flush()
-                del store
-            _write_synced(partial / _MANIFEST, manifest(base).to_json())
+            draft = _Draft(partial)
+            yield draft
+            assert draft.manifest is not None, "a build needs its manifest"
+            _write_synced(partial / _MANIFEST, draft.manifest.to_json())
             (partial / _READERS).touch()
             os.replace(partial, final)
             _switch(store_dir, final)
@@ -136,7 +98,47 @@ def change_build(store_dir: Path, build_id: str, change: Callable[[ox.Store], No
                 shutil.rmtree(partial, ignore_errors=True)
                 shutil.rmtree(final, ignore_errors=True)
         _prune(builds, current=final)
-    return final
+
+
+def write_build(store_dir: Path, build_id: str, quads: Sequence[ox.Quad],
+                manifest: Manifest) -> Path:
+    """Load `quads` (and their union, as the default graph) into a new store beside the current
+    one and switch to it; return its path. Build ids must sort in build order."""
+    with _new_build(store_dir, build_id) as draft:
+        store = ox.Store(str(draft.path / _STORE))
+        union = (ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
+        store.bulk_extend(itertools.chain(quads, union))
+        store.flush()
+        store.optimize()  # compacted stores answer several times faster (ENGINE-NOTES)
+        del store  # closes the store before it is renamed
+        draft.manifest = manifest
+    return store_dir / "builds" / build_id
+
+
+def change_build(store_dir: Path, build_id: str, change: Callable[[ox.Store], None],
+                 manifest: Callable[[Manifest], Manifest], default_graph: str) -> Path:
+    """Apply `change` to a copy of the current build and switch to the copy; return its path.
+
+    The copy is a pyoxigraph backup (hard links where it can), so readers of the current build
+    are never disturbed; the store's default graph is then rebuilt as the union of the named
+    graphs, and what the change wrote to the default graph itself is kept in the named graph
+    `default_graph`. On any failure the current build stays and the copy is removed.
+    """
+    with _new_build(store_dir, build_id) as draft:
+        # Read under the build lock: the copy must be of the build current now, not of one a
+        # build or write that finished meanwhile has replaced.
+        current = current_build(store_dir)
+        if current is None:
+            raise StoreError(f"no store has been built in {store_dir}; run `kg build` first")
+        with ReadStore(current) as source:
+            source._store.backup(str(draft.path / _STORE))
+            store = ox.Store(str(draft.path / _STORE))
+            change(store)
+            _rebuild_union(store, source._store, default_graph)
+            store.flush()
+            del store
+            draft.manifest = manifest(source.manifest)
+    return store_dir / "builds" / build_id
 
 
 def _rebuild_union(store: ox.Store, before: ox.Store, default_graph: str) -> None:
