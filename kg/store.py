@@ -34,7 +34,7 @@ import pyoxigraph as ox
 from kg.errors import QueryError, StoreBusy, StoreError
 
 __all__ = ["KEEP_BUILDS", "Manifest", "ReadStore", "change_build", "current_build",
-           "write_build"]
+           "read_manifest", "write_build"]
 
 #: Builds kept on disk: the current one and the one before it (a server may still read it).
 KEEP_BUILDS = 2
@@ -212,6 +212,14 @@ def _prune(builds: Path, current: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+def read_manifest(build: Path) -> Manifest:
+    """A build's manifest, without opening its store."""
+    try:
+        return Manifest(**json.loads((build / _MANIFEST).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError) as error:
+        raise StoreError(f"cannot read the manifest of {build}: {error}") from error
+
+
 def current_build(store_dir: Path) -> Path | None:
     """The build `current` points to, or None if nothing has been built."""
     link = store_dir / "current"
@@ -232,7 +240,7 @@ class ReadStore:
             self._lock = (build / _READERS).open("a")
             fcntl.flock(self._lock, fcntl.LOCK_SH)
             self._store = ox.Store.read_only(str(build / _STORE))
-            self.manifest = Manifest(**json.loads((build / _MANIFEST).read_text("utf-8")))
+            self.manifest = read_manifest(build)
         except (OSError, ValueError, TypeError) as error:
             raise StoreError(f"cannot open the store at {build}: {error}") from error
         self.build = build

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from server.store import get_store
+from server.store import get_build
 
 __all__ = ["blueprint"]
 
@@ -14,6 +14,6 @@ blueprint = Blueprint("health", __name__)
 @blueprint.get("/health")
 def health() -> Response:
     """200 with the build served; 503 (from the error handler) when there is no store."""
-    store = get_store()
+    store = get_build()
     return jsonify({"status": "ok", "build": store.manifest.build_id,
                     "dataset_version": store.manifest.dataset_version})

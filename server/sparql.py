@@ -25,7 +25,7 @@ from server.cache import etag_for
 from server.description import service_description
 from server.metrics import ANSWERS
 from server.negotiation import choose
-from server.store import get_cache, get_executor, get_store
+from server.store import get_build, get_cache, get_executor
 
 __all__ = ["blueprint"]
 
@@ -51,9 +51,9 @@ def query() -> Response:
         # requests to any address, internal ones included.
         raise QueryError("federated queries (SERVICE) are not enabled on this endpoint")
     settings = current_app.config["KG_SETTINGS"]
-    store = get_store()
+    store = get_build()
     query_request = QueryRequest(
-        build=str(store.build),
+        build=str(store.path),
         query=text,
         dataset=_dataset(),
         prefixes=Namespaces(settings.base_iri).prefixes(),
