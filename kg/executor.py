@@ -253,19 +253,6 @@ class QueryExecutor:
         with self._lock:
             self._idle.append(child)
 
-    def close(self) -> None:
-        """Stop every idle child."""
-        with self._lock:
-            children, self._idle = self._idle, []
-        for child in children:
-            child.kill()
-
-    @property
-    def pids(self) -> list[int]:
-        """Process ids of the idle children (for tests)."""
-        with self._lock:
-            return [c.process.pid for c in self._idle if c.process.pid is not None]
-
     def _receive(self, child: _Child, deadline: float) -> tuple[bytes, bytes]:
         remaining = deadline - time.monotonic()
         if remaining <= 0 or not child.connection.poll(remaining):

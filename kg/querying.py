@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
 
 import pyoxigraph as ox
 
 from kg.errors import QueryError
 from kg.namespaces import Namespaces
 from kg.settings import Settings
+from kg.sparql import FORMATS
 from kg.store import ReadStore
 
-__all__ = ["NOT_SYNTAX", "SerializedResult", "mentions_service", "render_table", "run_query",
-           "serialize_result"]
+__all__ = ["NOT_SYNTAX", "mentions_service", "render_table", "run_query"]
 
 # SPARQL tokens whose text is not syntax: strings, IRIs, comments, variables, prefixed names
 # (with the escapes and %HH a local name may hold): a keyword is looked for only elsewhere.
@@ -42,11 +41,6 @@ def mentions_service(sparql: str) -> bool:
     return any(m.group("service") for m in _SERVICE_SCAN.finditer(sparql))
 
 
-_FORMATS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
 
 
 def _cell(term: object, prefixes: dict[str, str]) -> str:
@@ -77,26 +71,16 @@ def render_table(results: ox.QuerySolutions, prefixes: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@dataclass(frozen=True)
-class SerializedResult:
-    """A query result serialized by pyoxigraph, with its media type."""
-
-    body: bytes
-    media_type: str
-
-
-def serialize_result(result: object, fmt: str = "json") -> SerializedResult:
-    """Serialize a SELECT/ASK result as SPARQL JSON/CSV/TSV, or a graph result as Turtle."""
+def _serialize(result: object, fmt: str) -> bytes:
+    """A SELECT/ASK result in a results format (json, xml, csv, tsv), a graph as Turtle."""
+    fmt = "turtle" if isinstance(result, ox.QueryTriples) else fmt
+    chosen = next(f for f in FORMATS if f.name == fmt)
     buffer = io.BytesIO()
     try:  # pyoxigraph evaluates lazily: evaluation errors surface while serializing
-        if isinstance(result, ox.QueryTriples):
-            result.serialize(buffer, ox.RdfFormat.TURTLE)
-            return SerializedResult(buffer.getvalue(), "text/turtle")
-        results_format = _FORMATS[fmt]
-        result.serialize(buffer, results_format)  # type: ignore[attr-defined]
+        result.serialize(buffer, chosen.rdf_format or chosen.results_format)  # type: ignore[attr-defined]
     except OSError as error:
         raise QueryError(f"the query failed: {error}") from error
-    return SerializedResult(buffer.getvalue(), results_format.media_type)
+    return buffer.getvalue()
 
 
 def run_query(settings: Settings, sparql: str, fmt: str = "table") -> str:
@@ -108,4 +92,4 @@ def run_query(settings: Settings, sparql: str, fmt: str = "table") -> str:
             return ("true" if bool(result) else "false") + "\n"
         if isinstance(result, ox.QuerySolutions) and fmt == "table":
             return render_table(result, prefixes)
-        return serialize_result(result, "json" if fmt == "table" else fmt).body.decode("utf-8")
+        return _serialize(result, "json" if fmt == "table" else fmt).decode("utf-8")
