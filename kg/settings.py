@@ -26,6 +26,8 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
     "query_timeout": ("KG_QUERY_TIMEOUT",
                       "Seconds a query may run before it is stopped and answered with 503."),
     "row_cap": ("KG_ROW_CAP", "Most rows (solutions, or triples) one answer may have."),
+    "access_log": ("KG_ACCESS_LOG", "Where `kg serve` logs each request: `-` for standard output, "
+                   "or a file; unset, requests are not logged (each line costs about 0.2 ms)."),
     "admin_token": ("KG_ADMIN_TOKEN", "Bearer token that enables SPARQL Update and Graph Store "
                     "writes; unset, the endpoint is read-only. Never logged."),
 }
@@ -47,6 +49,7 @@ class Settings:
     workers: int = 2
     query_timeout: float = 30.0
     row_cap: int = 100_000
+    access_log: str | None = None
     admin_token: str | None = field(default=None, repr=False)  # a secret: kept out of reprs
 
     @classmethod

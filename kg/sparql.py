@@ -1,12 +1,11 @@
 """SPARQL result formats, the dataset of a query, and the shape of an answer.
 
 The formats are pyoxigraph's own serializers; this module only names them and says which kind
-of result each serves. Answers are produced by kg.executor.
+of result each serves. Answers are produced by kg.evaluation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,11 +120,11 @@ def formats_for(kind: str) -> list[ResultFormat]:
     return [f for f in FORMATS if kind in f.kinds]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Answer:
-    """A query's answer, ready to send: its kind, the chosen format and the output chunks."""
+    """A query's answer, ready to send: its kind, the chosen format and the serialization."""
 
     kind: str
     format: ResultFormat
-    chunks: Iterator[bytes]
+    body: bytes
     truncated: bool = False  # rows beyond the row cap were left out

@@ -1,20 +1,32 @@
-"""Answers to repeated queries, kept in memory and named by an ETag.
+"""Answers to repeated queries, named by an ETag: small ones in memory, large ones on disk.
 
-The key covers everything an answer depends on: the dataset version (a rebuild or a write
-changes it), the query, the dataset parameters, the formats chosen for each kind of result and
-the row cap. So a client's If-None-Match can be answered 304 before any evaluation, and a hit is
-served without evaluating again. Each worker process keeps its own cache, bounded in bytes.
+The key covers everything an answer depends on: the build (a rebuild or a write makes a new
+one), the query, the dataset parameters, the formats chosen for each kind of result and the row
+cap. So a client's If-None-Match can be answered 304 before any evaluation, and a hit is served
+without evaluating again.
+
+Small answers stay in each worker's memory, bounded in bytes. Larger ones are written once, in
+the folder of the build they come from (``builds/<id>/answers/``), where every worker finds them
+and from where gunicorn sends them with sendfile; they go when the build is pruned. A cache
+that cannot write (a read-only store folder) only caches less.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
 
-__all__ = ["AnswerCache", "CachedAnswer", "etag_for"]
+__all__ = ["AnswerCache", "CachedAnswer", "StoredAnswer", "etag_for"]
+
+_FOLDER = "answers"
+_HEADER_MAX = 256  # the first line of a stored answer: its media type and truncation
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,16 @@ class CachedAnswer:
     truncated: bool
 
 
+@dataclass
+class StoredAnswer:
+    """An answer cached on disk: an open file positioned at its body, and its length."""
+
+    file: BinaryIO
+    length: int
+    media_type: str
+    truncated: bool
+
+
 def etag_for(*parts: object) -> str:
     """A strong ETag (unquoted) for an answer determined by `parts`."""
     digest = hashlib.sha256("\x1f".join(repr(p) for p in parts).encode("utf-8"))
@@ -33,26 +55,40 @@ def etag_for(*parts: object) -> str:
 
 
 class AnswerCache:
-    """A least-recently-used cache of answers, at most `max_bytes` in all."""
+    """Answers up to `max_answer_bytes` in memory (least recently used go first past
+    `max_bytes`), larger ones on disk, at most `disk_bytes` a build."""
 
-    def __init__(self, max_bytes: int, max_answer_bytes: int) -> None:
+    def __init__(self, max_bytes: int, max_answer_bytes: int, disk_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.max_answer_bytes = max_answer_bytes
+        self.disk_bytes = disk_bytes
         self._answers: OrderedDict[str, CachedAnswer] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> CachedAnswer | None:
+    def get(self, key: str, build: Path) -> CachedAnswer | StoredAnswer | None:
         """The cached answer, if any (and mark it recently used)."""
         with self._lock:
             answer = self._answers.get(key)
             if answer is not None:
                 self._answers.move_to_end(key)
-            return answer
+                return answer
+        try:
+            # Unbuffered: sendfile starts where the descriptor is, so no reader may be ahead.
+            file = (build / _FOLDER / key).open("rb", buffering=0)
+            first = file.read(_HEADER_MAX)
+        except OSError:
+            return None
+        end = first.index(b"\n") + 1
+        media_type, truncated = first[:end].split()  # "<media type> <0|1>"
+        file.seek(end)
+        length = os.fstat(file.fileno()).st_size - end
+        return StoredAnswer(file, length, media_type.decode("ascii"), truncated == b"1")
 
-    def put(self, key: str, answer: CachedAnswer) -> None:
-        """Keep an answer, evicting the least recently used ones to stay within bounds."""
+    def put(self, key: str, build: Path, answer: CachedAnswer) -> None:
+        """Keep an answer: in memory if it is small, else on disk."""
         if len(answer.body) > self.max_answer_bytes:
+            self._store(key, build, answer)
             return
         with self._lock:
             if key in self._answers:
@@ -63,45 +99,33 @@ class AnswerCache:
                 _, evicted = self._answers.popitem(last=False)
                 self._size -= len(evicted.body)
 
-    def keep_while_streaming(self, key: str, chunks: Iterator[bytes], media_type: str,
-                             truncated: bool) -> Iterator[bytes]:
-        """Pass `chunks` through, and cache the answer if it completes and is small enough."""
-        return _Keeping(self, key, chunks, media_type, truncated)
-
-
-class _Keeping:
-    """Chunks passed through to the client and kept for the cache; close() reaches the source
-    even if the server never iterates (a HEAD request)."""
-
-    def __init__(self, cache: AnswerCache, key: str, chunks: Iterator[bytes], media_type: str,
-                 truncated: bool) -> None:
-        self._cache, self._key, self._chunks = cache, key, chunks
-        self._media_type, self._truncated = media_type, truncated
-        self._kept: list[bytes] | None = []
-        self._size = 0
-
-    def __iter__(self) -> _Keeping:
-        return self
-
-    def __next__(self) -> bytes:
+    def _store(self, key: str, build: Path, answer: CachedAnswer) -> None:
+        if len(answer.body) > self.disk_bytes:
+            return
+        folder = build / _FOLDER
         try:
-            chunk = next(self._chunks)
-        except StopIteration:
-            if self._kept is not None:
-                self._cache.put(self._key, CachedAnswer(b"".join(self._kept), self._media_type,
-                                                        self._truncated))
-                self._kept = None
-            raise
-        if self._kept is not None:
-            self._size += len(chunk)
-            if self._size <= self._cache.max_answer_bytes:
-                self._kept.append(chunk)
-            else:
-                self._kept = None  # too big to keep: stream it, remember nothing
-        return chunk
+            folder.mkdir(exist_ok=True)
+            self._make_room(folder, len(answer.body))
+            # Written aside and renamed: another worker reads a whole answer or none.
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".")
+            with os.fdopen(handle, "wb") as file:
+                file.write(f"{answer.media_type} {int(answer.truncated)}\n".encode("ascii"))
+                file.write(answer.body)
+            os.replace(temporary, folder / key)
+        except OSError:
+            return  # cannot write here: the answer is simply not kept
 
-    def close(self) -> None:
-        """Close the source (which settles its evaluator)."""
-        close = getattr(self._chunks, "close", None)
-        if close is not None:
-            close()
+    def _make_room(self, folder: Path, size: int) -> None:
+        """Delete the oldest answers until `size` more bytes fit (large answers are few)."""
+        entries = []
+        for entry in os.scandir(folder):
+            with contextlib.suppress(OSError):
+                stat = entry.stat()
+                entries.append((stat.st_mtime, stat.st_size, entry.path))
+        total = sum(size for _, size, _ in entries)
+        for _, entry_size, path in sorted(entries):
+            if total + size <= self.disk_bytes:
+                break
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+                total -= entry_size

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify
+from collections.abc import Callable
+
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from kg.errors import KGError
 
-__all__ = ["init_app"]
+__all__ = ["init_app", "response_later"]
 
 
 def _kg_error(error: KGError) -> tuple[Response, int]:
@@ -31,3 +33,18 @@ def init_app(app: Flask) -> None:
     """Register the handlers."""
     app.register_error_handler(KGError, _kg_error)
     app.register_error_handler(HTTPException, _http_error)
+
+
+def response_later(error: KGError) -> Callable[[], Response]:
+    """A function that makes the response for `error` to the current request, as the app
+    would (CORS headers included), from another thread: the worker's watchdog calls it when a
+    query passes its deadline."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    environ = request.environ
+
+    def respond() -> Response:
+        with app.request_context(environ):
+            response = app.make_response(app.handle_user_exception(error))
+            return app.process_response(response)
+
+    return respond

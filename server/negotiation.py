@@ -6,12 +6,15 @@ it (`application/json` for SPARQL JSON results, or for JSON-LD when the result i
 
 from __future__ import annotations
 
+import functools
+
 from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 from kg.errors import NotAcceptable
-from kg.sparql import GRAPH, ResultFormat, formats_for
+from kg.sparql import BOOLEAN, GRAPH, SOLUTIONS, ResultFormat, formats_for
 
-__all__ = ["ALIASES", "choose"]
+__all__ = ["ALIASES", "choose", "choose_for_query"]
 
 #: Media types, besides each format's own, that select it.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -50,6 +53,22 @@ def choose(kind: str, accept: MIMEAccept, format_param: str | None = None) -> Re
                             f"{_noun(kind)}; this endpoint offers "
                             + ", ".join(f.media_type for f in candidates))
     return next(fmt for media_type, fmt in offered if media_type == best)
+
+
+@functools.lru_cache(maxsize=256)
+def choose_for_query(accept: str | None, format_param: str | None
+                     ) -> tuple[tuple[str, tuple[str, str]], ...]:
+    """For each kind of result a query may have, the format to use ("format", name) or the
+    error to give (its class name and message): a query's kind is known only once it runs.
+    Clients send few distinct Accept headers, so the answers are remembered."""
+    choices = []
+    for kind in (SOLUTIONS, BOOLEAN, GRAPH):
+        try:
+            name = choose(kind, parse_accept_header(accept, MIMEAccept), format_param).name
+            choices.append((kind, ("format", name)))
+        except NotAcceptable as error:
+            choices.append((kind, (type(error).__name__, error.message)))
+    return tuple(choices)
 
 
 def _noun(kind: str) -> str:

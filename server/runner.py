@@ -20,11 +20,13 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def load_config(self) -> None:
         self.cfg.set("bind", f"{self.settings.host}:{self.settings.port}")
         self.cfg.set("workers", self.settings.workers)
-        # Sync workers: measured faster here than gthread ones (tests/benchmarks). A sync worker
-        # waiting for a query sends gunicorn no heartbeat, so gunicorn's own worker timeout must
-        # outlast the query timeout, which decides when a query is stopped (with a 503).
+        # gunicorn's sync worker, with keep-alive and query deadlines (server.worker): measured
+        # faster here than gthread workers. A worker evaluating a query sends gunicorn no
+        # heartbeat, so gunicorn's own worker timeout must outlast the query timeout, which
+        # decides when a query is stopped (with a 503).
+        self.cfg.set("worker_class", "server.worker.KeepAliveWorker")
         self.cfg.set("timeout", int(self.settings.query_timeout) + 30)
-        self.cfg.set("accesslog", "-")
+        self.cfg.set("accesslog", self.settings.access_log or None)
 
     def load(self) -> Any:
         return create_app({"KG_SETTINGS": self.settings})

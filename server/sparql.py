@@ -7,25 +7,32 @@ Without a query, GET answers with the SPARQL Service Description (or, for a brow
 
 from __future__ import annotations
 
+import functools
+import time
+from collections.abc import Callable
+
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
+from werkzeug.wsgi import wrap_file
 
 from kg.errors import (
     KGError,
-    NotAcceptable,
     QueryError,
     QueryTimeout,
     UnsupportedMediaType,
 )
-from kg.executor import QueryRequest
+from kg.evaluation import QueryRequest, evaluate
 from kg.namespaces import Namespaces
 from kg.querying import mentions_service
-from kg.sparql import BOOLEAN, GRAPH, SOLUTIONS, Dataset
-from server.cache import etag_for
+from kg.sparql import Answer, Dataset
+from kg.store import ReadStore
+from server.cache import CachedAnswer, StoredAnswer, etag_for
 from server.description import service_description
+from server.errors import response_later
 from server.metrics import ANSWERS
-from server.negotiation import choose
-from server.store import get_build, get_cache, get_executor
+from server.negotiation import choose_for_query
+from server.store import get_cache, get_store
+from server.worker import Deadline
 
 __all__ = ["blueprint"]
 
@@ -41,43 +48,51 @@ TRUNCATED = "KG-Result-Truncated"
 @blueprint.route("/sparql", methods=["GET", "POST"])
 def query() -> Response:
     """Answer one SPARQL query, or describe the service when there is none."""
-    text = _query_text()
+    parameters = _parameters()
+    text = _query_text(parameters)
+    base_url = request.base_url
     if text is None:
         if request.accept_mimetypes.best == "text/html":
             return Response(render_template("sparql.html"), mimetype="text/html")
-        return service_description(request.base_url)
+        return service_description(base_url)
     if mentions_service(text):
         # Until federation has an allow-list, SERVICE would let anyone make this server send
         # requests to any address, internal ones included.
         raise QueryError("federated queries (SERVICE) are not enabled on this endpoint")
     settings = current_app.config["KG_SETTINGS"]
-    store = get_build()
+    store = get_store()
+    formats = choose_for_query(request.headers.get("Accept"), parameters.get("format"))
     query_request = QueryRequest(
-        build=str(store.path),
         query=text,
-        dataset=_dataset(),
-        prefixes=Namespaces(settings.base_iri).prefixes(),
-        base_iri=request.base_url,
-        formats={kind: _format_for(kind) for kind in (SOLUTIONS, BOOLEAN, GRAPH)},
+        dataset=Dataset(tuple(parameters.getlist("default-graph-uri")),
+                        tuple(parameters.getlist("named-graph-uri"))),
+        prefixes=_prefixes(settings.base_iri),
+        base_iri=base_url,
+        formats=dict(formats),
         row_cap=settings.row_cap,
-        timeout=settings.query_timeout,
     )
     # The build id, unique to each build and write, not only the dataset version: a rebuild
     # can reproduce an older version with different blank nodes or NOW() values.
     etag = etag_for(store.manifest.build_id, store.manifest.dataset_version, query_request.query,
-                    query_request.dataset, query_request.base_iri,
-                    sorted(query_request.formats.items()), query_request.row_cap)
+                    query_request.dataset, query_request.base_iri, formats,
+                    query_request.row_cap)
     if request.if_none_match.contains(etag):
         ANSWERS.labels("not_modified").inc()
         return _answer_headers(Response(status=304), etag, truncated=False)
     cache = get_cache()
-    cached = cache.get(etag)
+    cached = cache.get(etag, store.build)
+    if isinstance(cached, StoredAnswer):
+        ANSWERS.labels("cache_hit").inc()
+        response = Response(wrap_file(request.environ, cached.file), mimetype=cached.media_type,
+                            direct_passthrough=True)
+        response.content_length = cached.length
+        return _answer_headers(response, etag, cached.truncated)
     if cached is not None:
         ANSWERS.labels("cache_hit").inc()
         return _answer_headers(Response(cached.body, mimetype=cached.media_type), etag,
                                cached.truncated)
     try:
-        result = get_executor().run(query_request)
+        answer = _evaluate(store, query_request, settings.query_timeout)
     except QueryTimeout:
         ANSWERS.labels("timeout").inc()
         raise
@@ -85,10 +100,40 @@ def query() -> Response:
         ANSWERS.labels("error").inc()
         raise
     ANSWERS.labels("ok").inc()
-    body = cache.keep_while_streaming(etag, result.chunks, result.format.media_type,
-                                      result.truncated)
-    return _answer_headers(Response(body, mimetype=result.format.media_type), etag,
-                           result.truncated)
+    cache.put(etag, store.build,
+              CachedAnswer(answer.body, answer.format.media_type, answer.truncated))
+    return _answer_headers(Response(answer.body, mimetype=answer.format.media_type), etag,
+                           answer.truncated)
+
+
+def _evaluate(store: ReadStore, query_request: QueryRequest, timeout: float) -> Answer:
+    """Evaluate within the time limit. Under `kg serve` the worker stops a query that runs
+    past it (server.worker); elsewhere (Flask's dev server, the test client) nothing can stop
+    it, so the limit is only checked once the query is done."""
+    expired = QueryTimeout(f"the query ran past the time limit of {timeout:g} s and was "
+                           "stopped; narrow it (a LIMIT, more specific patterns) and retry")
+    deadline: Deadline | None = request.environ.get("kg.deadline")
+    if deadline is None:
+        started = time.monotonic()
+        answer = evaluate(store, query_request)
+        if time.monotonic() - started > timeout:
+            raise expired
+        return answer
+    deadline.arm(timeout, _timed_out(expired))
+    try:
+        return evaluate(store, query_request)
+    finally:
+        deadline.disarm()
+
+
+def _timed_out(error: QueryTimeout) -> Callable[[], Response]:
+    respond = response_later(error)
+
+    def count_and_respond() -> Response:
+        ANSWERS.labels("timeout").inc()
+        return respond()
+
+    return count_and_respond
 
 
 def _answer_headers(response: Response, etag: str, truncated: bool) -> Response:
@@ -97,15 +142,6 @@ def _answer_headers(response: Response, etag: str, truncated: bool) -> Response:
     if truncated:
         response.headers[TRUNCATED] = f"true; rows={current_app.config['KG_SETTINGS'].row_cap}"
     return response
-
-
-def _format_for(kind: str) -> tuple[str, str]:
-    """Content negotiation for one kind of result, decided before the query runs."""
-    try:
-        format_param = _parameters().get("format")
-        return ("format", choose(kind, request.accept_mimetypes, format_param).name)
-    except NotAcceptable as error:
-        return (type(error).__name__, error.message)
 
 
 def _parameters() -> MultiDict[str, str]:
@@ -118,8 +154,7 @@ def _parameters() -> MultiDict[str, str]:
     return parameters
 
 
-def _query_text() -> str | None:
-    parameters = _parameters()
+def _query_text(parameters: MultiDict[str, str]) -> str | None:
     if "update" in parameters or request.mimetype == UPDATE:
         raise QueryError("this is the query endpoint: send updates by POST to /update")
     queries = parameters.getlist("query")
@@ -146,7 +181,7 @@ def _query_text() -> str | None:
     return queries[0]
 
 
-def _dataset() -> Dataset:
-    parameters = _parameters()
-    return Dataset(tuple(parameters.getlist("default-graph-uri")),
-                   tuple(parameters.getlist("named-graph-uri")))
+
+@functools.lru_cache(maxsize=4)
+def _prefixes(base_iri: str) -> dict[str, str]:
+    return Namespaces(base_iri).prefixes()

@@ -1,42 +1,38 @@
-"""What a worker process holds: the build it serves, its evaluators, its answer cache
+"""What a worker process holds: the store it serves, opened read-only, and its answer cache
 (handed out like flaskr's `get_db()`).
 
 Each request checks where `current` points (a readlink, microseconds), so every worker serves
-the newest build from its next request. Queries never open the store in the worker: they name
-the build to the evaluator processes, which open it. Only the service description and Graph
-Store reads open it here, on first use.
+the newest build from its next request.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, current_app
 
 from kg.errors import StoreError
-from kg.executor import QueryExecutor
 from kg.settings import Settings
 from kg.store import Manifest, ReadStore, current_build, read_manifest
 from server.cache import AnswerCache
 
-__all__ = ["Build", "get_build", "get_cache", "get_executor", "get_store", "init_app"]
+__all__ = ["Build", "get_build", "get_cache", "get_store", "init_app"]
 
 _KEY = "kg_store"
-_EXECUTOR = "kg_executor"
 
 
 @dataclass(frozen=True)
 class Build:
-    """The build being served: its folder and manifest (its store is the evaluators' to open)."""
+    """The build being served: its folder and manifest."""
 
     path: Path
     manifest: Manifest
 
 
 def get_build() -> Build:
-    """The current build, without opening its store: queries run in the evaluator processes,
-    so a web worker needs only to know which build to name, and its version."""
+    """The current build, without opening its store (for /health)."""
     settings: Settings = current_app.config["KG_SETTINGS"]
     path = current_build(settings.store_dir)
     if path is None:
@@ -49,27 +45,25 @@ def get_build() -> Build:
 
 
 def get_store() -> ReadStore:
-    """The current build's store, opened read-only in this process, for the few views that read
-    it here (the service description, Graph Store reads); queries go to the evaluators."""
+    """The current build's store, opened read-only in this process on first use."""
     state = current_app.extensions
     settings: Settings = current_app.config["KG_SETTINGS"]
-    store: ReadStore | None = state.get(_KEY)
-    if store is None or store.build != current_build(settings.store_dir):
-        fresh = ReadStore.open_current(settings.store_dir)
-        if store is not None:
-            store.close()
-        state[_KEY] = store = fresh
-    return store
-
-
-def get_executor() -> QueryExecutor:
-    """This process's query executor (a killable child process), started on first use."""
-    state = current_app.extensions
-    if state.get(_EXECUTOR) is None:
-        settings: Settings = current_app.config["KG_SETTINGS"]
-        state[_EXECUTOR] = QueryExecutor(settings.query_timeout)
-    executor: QueryExecutor = state[_EXECUTOR]
-    return executor
+    try:
+        # Build ids are unique, so the link's text names the build: one system call per
+        # request tells whether a build or a write has switched it since.
+        link: str | None = os.readlink(settings.store_dir / "current")
+    except OSError:
+        link = None
+    opened: tuple[str | None, ReadStore] | None = state.get(_KEY)
+    if opened is not None and link is not None and opened[0] == link:
+        return opened[1]
+    if opened is not None and opened[1].build == current_build(settings.store_dir):
+        return opened[1]
+    fresh = ReadStore.open_current(settings.store_dir)
+    if opened is not None:
+        opened[1].close()
+    state[_KEY] = (link, fresh)
+    return fresh
 
 
 def get_cache() -> AnswerCache:
@@ -79,8 +73,8 @@ def get_cache() -> AnswerCache:
 
 
 def init_app(app: Flask) -> None:
-    """Register the store, executor and cache slots on the app."""
+    """Register the store and cache slots on the app."""
     app.extensions[_KEY] = None
-    app.extensions[_EXECUTOR] = None
-    app.extensions["kg_cache"] = AnswerCache(max_bytes=64 * 1024 * 1024,
-                                             max_answer_bytes=8 * 1024 * 1024)
+    app.extensions["kg_cache"] = AnswerCache(max_bytes=32 * 1024 * 1024,
+                                             max_answer_bytes=1024 * 1024,
+                                             disk_bytes=1024 * 1024 * 1024)

@@ -145,4 +145,5 @@ def test_gunicorn_outlasts_the_query_timeout() -> None:
     from server.runner import _Gunicorn
 
     config = _Gunicorn(Settings(query_timeout=45)).cfg
-    assert config.timeout == 75 and config.worker_class_str == "sync"
+    assert config.timeout == 75
+    assert config.worker_class_str == "server.worker.KeepAliveWorker"

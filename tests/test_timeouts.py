@@ -3,7 +3,6 @@ clients are served meanwhile. Measured on a live `kg serve` with a 2-second limi
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import time
@@ -81,7 +80,7 @@ def test_a_runaway_query_is_stopped_and_others_are_served(quick_server: str) -> 
     idle_cpu = _tree_cpu_seconds(server) - idle_from
     assert busy_cpu > 0.5, busy_cpu
     assert idle_cpu < 0.2, idle_cpu
-    # The worker that timed out serves the next query with a fresh evaluator.
+    # The worker that timed out has ended; the others (and its replacement) serve on.
     again = requests.get(f"{quick_server}/sparql", params={"query": SIMPLE}, timeout=10)
     assert again.status_code == 200
 
@@ -99,63 +98,38 @@ def test_a_slow_reader_gets_the_whole_answer(quick_server: str) -> None:
     assert len(list(ox.parse(body, ox.RdfFormat.N_TRIPLES))) > 20_000
 
 
-def test_an_evaluator_dies_with_its_worker(quick_server: str) -> None:
-    """If gunicorn or the kernel kills a worker, its evaluation must not run on unchecked."""
+def test_a_stopped_worker_is_replaced_and_every_worker_serves(quick_server: str) -> None:
+    """The worker that ran past the limit ended; gunicorn starts another in its place."""
     from conftest import SERVED
 
-    def runaway() -> None:
-        with contextlib.suppress(requests.ConnectionError):  # its worker is about to be killed
-            requests.get(f"{quick_server}/sparql", params={"query": RUNAWAY}, timeout=30)
-
-    thread = threading.Thread(target=runaway)
-    thread.start()
-    time.sleep(1.0)
-    evaluators = _descendants_named(SERVED[quick_server], "kg-query")
-    busy = [pid for pid in evaluators if _cpu_ticks(pid) > 20]
-    assert busy, evaluators
-    worker = _parent(busy[0])
-    os.kill(worker, 9)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and Path(f"/proc/{busy[0]}").exists() and \
-            _state(busy[0]) != "Z":
+    requests.get(f"{quick_server}/sparql", params={"query": RUNAWAY}, timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(_children(SERVED[quick_server])) < 2:
         time.sleep(0.1)
-    assert not Path(f"/proc/{busy[0]}").exists() or _state(busy[0]) == "Z"
-    thread.join(timeout=30)
+    assert len(_children(SERVED[quick_server])) == 2  # KG_WORKERS in conftest.serve
+    sessions = [requests.Session() for _ in range(4)]  # more clients than workers
+    for turn in range(12):
+        answer = sessions[turn % 4].get(f"{quick_server}/sparql", params={"query": SIMPLE},
+                                        timeout=10)
+        assert answer.status_code == 200 and answer.json()["boolean"] is True
 
 
-def _stat(pid: int) -> list[str]:
-    return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split())
+def test_the_timeout_answer_carries_cors_headers(quick_server: str) -> None:
+    """The 503 is the app's own response, so a browser page can read why its query failed."""
+    answer = requests.get(f"{quick_server}/sparql", params={"query": RUNAWAY}, timeout=30,
+                          headers={"Origin": "https://example.org"})
+    assert answer.status_code == 503
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    assert answer.headers["Connection"] == "close"
 
 
-def _state(pid: int) -> str:
-    try:
-        return _stat(pid)[0]
-    except OSError:
-        return "Z"
-
-
-def _parent(pid: int) -> int:
-    return int(_stat(pid)[1])
-
-
-def _cpu_ticks(pid: int) -> int:
-    fields = _stat(pid)
-    return int(fields[11]) + int(fields[12])
-
-
-def _descendants_named(root: int, name: str) -> list[int]:
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    if _parent(int(entry.name)) == pid:
-                        todo.append(int(entry.name))
-                        cmdline = (entry / "cmdline").read_bytes()
-                        comm = (entry / "comm").read_text().strip()
-                        if name in comm or b"multiprocessing" in cmdline:
-                            found.append(int(entry.name))
-                except OSError:
-                    continue
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
     return found

@@ -26,7 +26,7 @@ def writable(mini_settings: Settings) -> Iterator[tuple[str, Path]]:
     from conftest import serve
 
     build(mini_settings)
-    for url in serve(mini_settings.store_dir, KG_ADMIN_TOKEN=TOKEN):
+    for url in serve(mini_settings.store_dir, KG_ADMIN_TOKEN=TOKEN, KG_ACCESS_LOG="-"):
         yield url, mini_settings.store_dir
 
 
