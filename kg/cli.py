@@ -113,13 +113,15 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     """Serve the graph over HTTP (SPARQL at /sparql), building the store first if missing."""
     from dataclasses import replace
 
-    from kg.build import build as run_build
     from kg.store import current_build
 
     settings: Settings = replace(ctx.obj, **{k: v for k, v in
                                  {"host": host, "port": port, "workers": workers}.items()
                                  if v is not None})
     if current_build(settings.store_dir) is None:
+        # Imported only here: the build's libraries would weigh on gunicorn's master process.
+        from kg.build import build as run_build
+
         click.echo(f"no store in {settings.store_dir}: building it first", err=True)
         click.echo(run_build(settings, progress=_progress).summary(), err=True)
     if not dev:

@@ -7,7 +7,6 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from kg.settings import Settings
-from server import create_app
 
 __all__ = ["run"]
 
@@ -29,12 +28,17 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         self.cfg.set("accesslog", self.settings.access_log or None)
 
     def load(self) -> Any:
+        # Imported in each worker, not in gunicorn's master, which only supervises.
+        from server import create_app
+
         return create_app({"KG_SETTINGS": self.settings})
 
 
 def run(settings: Settings, dev: bool = False) -> None:
     """Serve until interrupted."""
     if dev:
+        from server import create_app
+
         create_app({"KG_SETTINGS": settings}).run(host=settings.host, port=settings.port,
                                                   debug=True, use_reloader=True)
         return

@@ -34,6 +34,8 @@ __all__ = ["Deadline", "KeepAliveWorker"]
 
 #: How often the watchdog looks at the deadline: the precision of timeouts.
 _TICK = 0.05
+#: How long an idle kept connection may still bring a request once another client waits.
+_GRACE = 0.02
 #: Exit status of a worker that ended a query past its deadline (for gunicorn's log).
 TIMED_OUT_EXIT = 75
 
@@ -139,7 +141,11 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
             return True
         # The worker's signal pipe wakes the wait when gunicorn asks the worker to stop.
         ready, _, _ = select.select([client, listener, self.PIPE[0]], [], [], self.cfg.keepalive)
-        return self.alive and ready == [client]
+        if listener in ready and client not in ready and self.PIPE[0] not in ready:
+            # Someone waits. Closing now would race with a request the client is about to
+            # send (it would get a reset); a client that is not idle sends within a moment.
+            ready, _, _ = select.select([client], [], [], _GRACE)
+        return self.alive and client in ready and self.PIPE[0] not in ready
 
     def handle_request(self, listener: socket.socket, request: Any, client: socket.socket,
                        addr: Any) -> bool:
