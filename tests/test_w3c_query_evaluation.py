@@ -1,7 +1,7 @@
 """The W3C SPARQL 1.1 query-evaluation tests through the endpoint, in all four result formats.
 
 For every query-evaluation test, the endpoint's answer (over HTTP semantics, through the
-evaluator process and the row cap's round trip) must equal pyoxigraph's answer in-process on
+row cap's round trip) must equal pyoxigraph's answer in-process on
 the same store, dataset and base IRI. So the endpoint passes exactly the tests pyoxigraph
 passes. The suite comes from rdflib's source distribution on PyPI, which carries the W3C
 sparql11 suites complete (queries, data and expected results).
