@@ -8,12 +8,13 @@ KGError                      every error a user can act on; `status` is its HTTP
  │    └── StoreBusy          another build or write holds the store; retry shortly (503)
  ├── QueryError              a SPARQL query does not parse or cannot be evaluated
  │    ├── NotAcceptable      no format the client accepts can serve the result (406)
- │    └── UnsupportedMediaType  a request body of a type the endpoint does not take (415)
+ │    ├── UnsupportedMediaType  a request body of a type the endpoint does not take (415)
+ │    └── ParameterError     a saved query's parameter is missing, unknown or of the wrong type
  ├── QueryTimeout            a query ran past the time limit and was stopped (503)
  ├── UpdatesDisabled         a write to a read-only endpoint (403)
  ├── Unauthorized            a write without the admin token (401)
  ├── Forbidden               a write with a wrong admin token (403)
- ├── NotFound                a graph the Graph Store does not have (404)
+ ├── NotFound                a graph the Graph Store, or a saved query, that does not exist (404)
  └── SettingsError           a setting (KG_* variable or option) has an unusable value
 
 The CLI turns these into a message and an exit code in one place (kg.cli); the server into an
@@ -31,6 +32,7 @@ __all__ = [
     "KGError",
     "NotAcceptable",
     "NotFound",
+    "ParameterError",
     "Problem",
     "QueryError",
     "QueryTimeout",
@@ -127,6 +129,12 @@ class UnsupportedMediaType(QueryError):
     """The request body is of a media type (or charset) the endpoint does not take."""
 
     status = 415
+
+
+class ParameterError(QueryError):
+    """A saved query's parameter is missing, unknown, or not a value of its type."""
+
+    status = 400
 
 
 class UpdatesDisabled(KGError):

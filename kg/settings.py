@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
     "base_iri": ("KG_BASE_IRI", "Base IRI of every resource, graph and ontology term."),
     "store_dir": ("KG_STORE_DIR", "Folder holding the built stores and the `current` link."),
     "corpus_dir": ("KG_CORPUS_DIR", "Folder of the annotated corpus (default: the packaged one)."),
+    "queries_dir": ("KG_QUERIES_DIR",
+                    "Folder of saved queries, `*.rq` (default: the packaged `queries/`)."),
     "host": ("KG_HOST", "Address `kg serve` binds to."),
     "port": ("KG_PORT", "Port `kg serve` listens on."),
     "workers": ("KG_WORKERS", "Number of gunicorn worker processes for `kg serve`."),
@@ -37,6 +40,11 @@ def _packaged_corpus() -> Path:
     return Path(__file__).parent / "corpus"
 
 
+def _packaged_queries() -> Path:
+    # The repository's queries/ folder, shipped as the package kg.queries (see pyproject).
+    return Path(str(resources.files("kg.queries")))
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable about crisiskg."""
@@ -44,6 +52,7 @@ class Settings:
     base_iri: str = DEFAULT_BASE_IRI
     store_dir: Path = Path("var/store")
     corpus_dir: Path = field(default_factory=_packaged_corpus)
+    queries_dir: Path = field(default_factory=_packaged_queries)
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
