@@ -74,6 +74,37 @@ def query(settings: Settings, sparql: str, fmt: str) -> None:
 
 
 @cli.command()
+@click.argument("name", required=False)
+@click.argument("values", nargs=-1, metavar="[PARAMETER=VALUE]...")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "tsv"]),
+              default="table", show_default=True, help="Output format.")
+@click.pass_obj
+def run(settings: Settings, name: str | None, values: tuple[str, ...], fmt: str) -> None:
+    """Run a saved query (queries/*.rq) by name; without a name, list them."""
+    from kg.errors import ParameterError
+    from kg.namespaces import Namespaces
+    from kg.querying import run_query
+    from kg.saved_queries import load_catalog
+
+    catalog = load_catalog(settings.queries_dir, Namespaces(settings.base_iri))
+    for problem in catalog.problems:
+        click.echo(f"warning: left out {problem}", err=True)
+    if name is None:
+        for saved in catalog.queries.values():
+            parameters = " ".join(f"{p.name}={p.default or '...'}" for p in saved.parameters)
+            listed = f"{saved.name}  {saved.summary}"
+            click.echo(f"{listed}  [{parameters}]" if parameters else listed)
+        return
+    saved = catalog.queries.get(name)
+    if saved is None:
+        raise ParameterError(f"no saved query {name!r} in {settings.queries_dir}; "
+                             "`kg run` lists them")
+    given = dict(value.partition("=")[::2] for value in values)
+    bound = saved.substitutions(given, Namespaces(settings.base_iri).prefixes())
+    sys.stdout.write(run_query(settings, saved.text, fmt, bound))
+
+
+@cli.command()
 @click.argument("document")
 @click.argument("phrase")
 @click.pass_obj

@@ -83,11 +83,13 @@ def _serialize(result: object, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def run_query(settings: Settings, sparql: str, fmt: str = "table") -> str:
-    """Evaluate `sparql` over the current store; render it as a table, JSON, CSV or TSV."""
+def run_query(settings: Settings, sparql: str, fmt: str = "table",
+              substitutions: dict[ox.Variable, ox.NamedNode | ox.Literal] | None = None) -> str:
+    """Evaluate `sparql` (its variables pre-bound to `substitutions`) over the current store;
+    render it as a table, JSON, CSV or TSV."""
     prefixes = Namespaces(settings.base_iri).prefixes()
     with ReadStore.open_current(settings.store_dir) as store:
-        result = store.query(sparql, prefixes=prefixes)
+        result = store.query(sparql, prefixes=prefixes, substitutions=substitutions or None)
         if isinstance(result, ox.QueryBoolean) and fmt == "table":
             return ("true" if bool(result) else "false") + "\n"
         if isinstance(result, ox.QuerySolutions) and fmt == "table":

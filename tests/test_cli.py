@@ -93,3 +93,23 @@ def test_a_query_that_fails_while_running_is_an_error_not_a_traceback(
     assert result.returncode == 6
     assert result.stderr.startswith("kg: error: the query failed: ")
     assert "Traceback" not in result.stderr
+
+
+def test_run_lists_and_runs_saved_queries(seed_built: Settings) -> None:
+    listing = _kg("run", settings=seed_built)
+    assert listing.returncode == 0, listing.stderr
+    assert "actor-involvement  Everything involving an actor  [actor=" in listing.stdout
+    result = _kg("run", "actor-involvement", "actor=res:donald-trump", "--format", "csv",
+                 settings=seed_built)
+    assert result.returncode == 0, result.stderr
+    assert "https://w3id.org/crisiskg/resource/killing-of-qassem-soleimani" in result.stdout
+    assert "https://w3id.org/crisiskg/ontology#orderedBy" in result.stdout
+
+
+def test_run_refuses_a_bad_parameter_value_with_what_is_expected(seed_built: Settings) -> None:
+    result = _kg("run", "events-between-dates", "from=2020-02-30", settings=seed_built)
+    assert result.returncode == 6
+    assert ("kg: error: parameter 'from' must be a date as YYYY-MM-DD, such as 2020-01-03, "
+            "not '2020-02-30'") in result.stderr
+    unknown = _kg("run", "no-such-query", settings=seed_built)
+    assert unknown.returncode == 6 and "`kg run` lists them" in unknown.stderr
