@@ -90,9 +90,10 @@ def run(settings: Settings, name: str | None, values: tuple[str, ...], fmt: str)
     for problem in catalog.problems:
         click.echo(f"warning: left out {problem}", err=True)
     if name is None:
-        for saved in catalog.queries.values():
-            parameters = " ".join(f"{p.name}={p.default or '...'}" for p in saved.parameters)
-            listed = f"{saved.name}  {saved.summary}"
+        for listed_query in catalog.queries.values():
+            parameters = " ".join(f"{p.name}={p.default or '...'}"
+                                  for p in listed_query.parameters)
+            listed = f"{listed_query.name}  {listed_query.summary}"
             click.echo(f"{listed}  [{parameters}]" if parameters else listed)
         return
     saved = catalog.queries.get(name)
