@@ -81,12 +81,13 @@ def query(settings: Settings, sparql: str, fmt: str) -> None:
 @click.pass_obj
 def run(settings: Settings, name: str | None, values: tuple[str, ...], fmt: str) -> None:
     """Run a saved query (queries/*.rq) by name; without a name, list them."""
-    from kg.errors import ParameterError
+    from kg.errors import NotFound
     from kg.namespaces import Namespaces
     from kg.querying import run_query
     from kg.saved_queries import load_catalog
 
-    catalog = load_catalog(settings.queries_dir, Namespaces(settings.base_iri))
+    namespaces = Namespaces(settings.base_iri)
+    catalog = load_catalog(settings.queries_dir, namespaces)
     for problem in catalog.problems:
         click.echo(f"warning: left out {problem}", err=True)
     if name is None:
@@ -98,10 +99,9 @@ def run(settings: Settings, name: str | None, values: tuple[str, ...], fmt: str)
         return
     saved = catalog.queries.get(name)
     if saved is None:
-        raise ParameterError(f"no saved query {name!r} in {settings.queries_dir}; "
-                             "`kg run` lists them")
+        raise NotFound(f"no saved query {name!r} in {settings.queries_dir}; `kg run` lists them")
     given = dict(value.partition("=")[::2] for value in values)
-    bound = saved.substitutions(given, Namespaces(settings.base_iri).prefixes())
+    bound = saved.substitutions(given, namespaces.prefixes())
     sys.stdout.write(run_query(settings, saved.text, fmt, bound))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
@@ -12,6 +13,9 @@ from kg.namespaces import Namespaces
 from kg.settings import Settings
 from kg.sparql import FORMATS
 from kg.store import ReadStore
+
+if TYPE_CHECKING:  # kg.saved_queries imports this module
+    from kg.saved_queries import Substitutions
 
 __all__ = ["NOT_SYNTAX", "mentions_service", "render_table", "run_query"]
 
@@ -84,7 +88,7 @@ def _serialize(result: object, fmt: str) -> bytes:
 
 
 def run_query(settings: Settings, sparql: str, fmt: str = "table",
-              substitutions: dict[ox.Variable, ox.NamedNode | ox.Literal] | None = None) -> str:
+              substitutions: Substitutions | None = None) -> str:
     """Evaluate `sparql` (its variables pre-bound to `substitutions`) over the current store;
     render it as a table, JSON, CSV or TSV."""
     prefixes = Namespaces(settings.base_iri).prefixes()

@@ -15,7 +15,7 @@ import datetime
 import decimal
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,10 @@ from kg.errors import ParameterError, Problem
 from kg.namespaces import EXTERNAL_PREFIXES, Namespaces
 from kg.querying import NOT_SYNTAX
 
-__all__ = ["Catalog", "Parameter", "SavedQuery", "load_catalog"]
+__all__ = ["Catalog", "Parameter", "SavedQuery", "Substitutions", "load_catalog"]
+
+#: Values of variables, as pyoxigraph's `substitutions` takes them.
+Substitutions = dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]
 
 XSD = EXTERNAL_PREFIXES["xsd"]
 #: grlc inserts its own xsd prefix unless the query declares exactly this line.
@@ -36,7 +39,6 @@ _TOKENS = re.compile(NOT_SYNTAX + r"|(?P<form>\b(?:SELECT|CONSTRUCT|ASK|DESCRIBE
                      re.IGNORECASE)
 _STAR = re.compile(r"\s*(?:(?:DISTINCT|REDUCED)\s+)?\*", re.IGNORECASE)
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
-_DATATYPES = {"date", "integer", "decimal", "boolean", "gYear", "string"}
 
 
 def _integer(text: str) -> str:
@@ -67,14 +69,15 @@ def _year(text: str) -> str:
     return text.strip()
 
 
-#: For each datatype: how to check (and normalize) a value, and what to ask for.
-_LEXICAL: dict[str, tuple[Any, str]] = {
-    "integer": (_integer, "a whole number, such as 3"),
-    "decimal": (_decimal, "a number, such as 2.5"),
-    "date": (_date, "a date as YYYY-MM-DD, such as 2020-01-03"),
-    "boolean": (_boolean, "true or false"),
-    "gYear": (_year, "a year, such as 2020"),
-    "string": (str, "text"),
+#: For each XSD datatype a parameter may have: how to check (and normalize) a value, what to
+#: ask for, and a value of it.
+_LEXICAL: dict[str, tuple[Any, str, str]] = {
+    "integer": (_integer, "a whole number, such as 3", "3"),
+    "decimal": (_decimal, "a number, such as 2.5", "2.5"),
+    "date": (_date, "a date as YYYY-MM-DD, such as 2020-01-03", "2020-01-03"),
+    "boolean": (_boolean, "true or false", "true"),
+    "gYear": (_year, "a year, such as 2020", "2020"),
+    "string": (str, "text", "text"),
 }
 
 
@@ -108,8 +111,6 @@ class Parameter:
         try:
             if self.type == "iri":
                 return ox.NamedNode(_expand(value.strip(), prefixes))
-            if self.type == "string":
-                return ox.Literal(value)
             if self.type in _LEXICAL:
                 check = _LEXICAL[self.type][0]
                 return ox.Literal(check(value), datatype=ox.NamedNode(XSD + self.type))
@@ -120,12 +121,11 @@ class Parameter:
 
 
 def _expand(value: str, prefixes: Mapping[str, str]) -> str:
-    """A prefixed name (res:iran) in full; anything else is taken as an IRI."""
+    """A prefixed name (res:iran) in full; anything else is taken as an IRI (which
+    ox.NamedNode checks: a relative one or a stray '>' is refused)."""
     prefix, colon, local = value.partition(":")
     if colon and prefix in prefixes and not local.startswith("//"):
         return prefixes[prefix] + local
-    if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", value):
-        raise ValueError(value)  # relative: not an IRI a query can use
     return value
 
 
@@ -141,15 +141,13 @@ class SavedQuery:
     #: SELECT, CONSTRUCT, ASK or DESCRIBE
     form: str
     parameters: tuple[Parameter, ...]
-    path: Path
     needs_internet: bool = False
     #: Whether grlc can run it: grlc pastes parameter values in place of their variables,
     #: which breaks a SELECT list that names one (parameters used only in FILTER need that).
     grlc_compatible: bool = True
-    header: Mapping[str, Any] = field(default_factory=dict)
 
     def substitutions(self, values: Mapping[str, str],
-                      prefixes: Mapping[str, str]) -> dict[ox.Variable, ox.NamedNode | ox.Literal]:
+                      prefixes: Mapping[str, str]) -> Substitutions:
         """Each parameter's term from `values` (or its default); ParameterError if one is
         missing, unknown or not of its type."""
         unknown = sorted(set(values) - {p.name for p in self.parameters})
@@ -157,7 +155,7 @@ class SavedQuery:
             known = ", ".join(p.name for p in self.parameters) or "none"
             raise ParameterError(f"{self.name} has no parameter {unknown[0]!r} "
                                  f"(its parameters: {known})")
-        bound: dict[ox.Variable, ox.NamedNode | ox.Literal] = {}
+        bound: Substitutions = {}
         for parameter in self.parameters:
             value = values.get(parameter.name)
             if value is None or value == "":
@@ -227,9 +225,8 @@ def load_query(path: Path, namespaces: Namespaces) -> SavedQuery:
     return SavedQuery(
         name=name, text=text, summary=summary.strip(),
         description=str(header.get("description") or "").strip(), tags=tuple(tags), form=form,
-        parameters=parameters, path=path,
-        needs_internet="needs-internet" in tags,
-        grlc_compatible=not parameters or form != "SELECT" or star, header=header)
+        parameters=parameters, needs_internet="needs-internet" in tags,
+        grlc_compatible=not parameters or form != "SELECT" or star)
 
 
 def _header(text: str) -> dict[str, Any]:
@@ -245,7 +242,8 @@ def _header(text: str) -> dict[str, Any]:
                        "indent lists under their key by two spaces after '#+ '",
                        line=(mark.line + 1) if mark else 1) from None
     if not isinstance(header, dict):
-        raise _Invalid("the #+ header must be 'key: value' lines", "see queries/README.md")
+        raise _Invalid("the #+ header must be 'key: value' lines",
+                       "write '#+ summary: ...', one key a line (README, Saved queries)")
     return header
 
 
@@ -272,8 +270,7 @@ def _scan(text: str) -> tuple[str, bool, list[re.Match[str]]]:
 def _check_binding(text: str, parameters: tuple[Parameter, ...]) -> None:
     """Parse the query and bind every parameter, on an empty store: a query pyoxigraph cannot
     parse, or whose parameters are not in scope where it binds them, is refused here."""
-    samples: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
-        ox.Variable(p.variable): _sample(p) for p in parameters}
+    samples: Substitutions = {ox.Variable(p.variable): _sample(p) for p in parameters}
     try:
         ox.Store().query(text, substitutions=samples)
     except SyntaxError as error:
@@ -289,10 +286,9 @@ def _sample(parameter: Parameter) -> ox.NamedNode | ox.Literal:
     if parameter.type == "iri":
         return ox.NamedNode("urn:x-sample")
     if parameter.type in _LEXICAL:
-        sample = {"integer": "1", "decimal": "1", "date": "2020-01-01", "boolean": "true",
-                  "gYear": "2020"}.get(parameter.type, "x")
-        return ox.Literal(sample, datatype=ox.NamedNode(XSD + parameter.type))
-    return ox.Literal("x", language=parameter.type)
+        return ox.Literal(_LEXICAL[parameter.type][2],
+                          datatype=ox.NamedNode(XSD + parameter.type))
+    return ox.Literal("text", language=parameter.type)
 
 
 def _parameters(variables: list[re.Match[str]], header: Mapping[str, Any]) -> tuple[Parameter, ...]:
@@ -331,7 +327,7 @@ def _type(name: str, kind: str) -> str:
         return "string"
     if kind in ("integer", "number"):
         return "integer" if kind == "integer" else "decimal"
-    if kind.startswith("xsd_") and kind[4:] in _DATATYPES:
+    if kind.startswith("xsd_") and kind[4:] in _LEXICAL:
         return kind[4:]
     if _LANGUAGE.fullmatch(kind):
         return kind

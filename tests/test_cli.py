@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 
-from kg.errors import AnnotationError
+from kg.errors import AnnotationError, NotFound
 from kg.settings import Settings
 
 
@@ -112,4 +112,4 @@ def test_run_refuses_a_bad_parameter_value_with_what_is_expected(seed_built: Set
     assert ("kg: error: parameter 'from' must be a date as YYYY-MM-DD, such as 2020-01-03, "
             "not '2020-02-30'") in result.stderr
     unknown = _kg("run", "no-such-query", settings=seed_built)
-    assert unknown.returncode == 6 and "`kg run` lists them" in unknown.stderr
+    assert unknown.returncode == NotFound.exit_code and "`kg run` lists them" in unknown.stderr
