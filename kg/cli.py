@@ -156,10 +156,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
 
         click.echo(f"no store in {settings.store_dir}: building it first", err=True)
         click.echo(run_build(settings, progress=_progress).summary(), err=True)
-    if not dev:
+    if not dev and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # Workers count metrics in files here, so /metrics can add up every worker; it must
         # be set before prometheus_client is imported.
-        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="kg-metrics-"))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kg-metrics-")
     from server.runner import run
 
     run(settings, dev=dev)

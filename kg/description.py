@@ -9,13 +9,7 @@ from kg.sparql import FORMATS
 __all__ = ["describe_service"]
 
 _SD = "http://www.w3.org/ns/sparql-service-description#"
-_FORMATS = "http://www.w3.org/ns/formats/"
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-#: W3C format IRIs (http://www.w3.org/ns/formats/) of the formats the endpoint serves.
-_FORMAT_IRIS = {"json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML",
-                "csv": "SPARQL_Results_CSV", "tsv": "SPARQL_Results_TSV", "turtle": "Turtle",
-                "ntriples": "N-Triples", "nquads": "N-Quads", "trig": "TriG",
-                "jsonld": "JSON-LD", "rdfxml": "RDF_XML"}
 
 
 def _sd(name: str) -> ox.NamedNode:
@@ -37,8 +31,8 @@ def describe_service(endpoint: str, graphs: list[str]) -> list[ox.Triple]:
         ox.Triple(dataset, _sd("defaultGraph"), default_graph),
         ox.Triple(default_graph, _RDF_TYPE, _sd("Graph")),
     ]
-    triples += [ox.Triple(service, _sd("resultFormat"),
-                          ox.NamedNode(_FORMATS + _FORMAT_IRIS[fmt.name])) for fmt in FORMATS]
+    triples += [ox.Triple(service, _sd("resultFormat"), ox.NamedNode(fmt.iri))
+                for fmt in FORMATS]
     for index, graph in enumerate(graphs):
         named = ox.BlankNode(f"graph{index}")
         triples += [ox.Triple(dataset, _sd("namedGraph"), named),

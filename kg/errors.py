@@ -23,7 +23,9 @@ HTTP response in one place (server.errors).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 __all__ = [
     "AnnotationError",
@@ -64,6 +66,8 @@ class KGError(Exception):
 
     status = 500
     exit_code = 1
+    #: HTTP headers the response to this error carries.
+    headers: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, message: str, problems: tuple[Problem, ...] = ()) -> None:
         super().__init__(message)
@@ -155,6 +159,7 @@ class Unauthorized(KGError):
     """A write without credentials."""
 
     status = 401
+    headers: ClassVar[Mapping[str, str]] = {"WWW-Authenticate": 'Bearer realm="crisiskg"'}
     exit_code = 8
 
 
@@ -175,4 +180,4 @@ class NotFound(KGError):
 class StoreBusy(StoreError):
     """Another build or write is changing the store: try again in a moment."""
 
-    retry_after = 5
+    headers: ClassVar[Mapping[str, str]] = {"Retry-After": "5"}

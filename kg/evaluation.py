@@ -15,9 +15,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg import errors
-from kg.errors import QueryError
-from kg.sparql import BOOLEAN, FORMATS, SOLUTIONS, Answer, Dataset, ResultFormat, result_kind
+from kg.errors import NotAcceptable, QueryError
+from kg.sparql import BOOLEAN, SOLUTIONS, Answer, Dataset, ResultFormat, result_kind
 from kg.store import ReadStore
 
 __all__ = ["BYTE_CAP", "QueryRequest", "evaluate"]
@@ -25,7 +24,6 @@ __all__ = ["BYTE_CAP", "QueryRequest", "evaluate"]
 #: Most bytes of rows an answer may hold, whatever the row cap: a few huge literals must not
 #: exhaust memory.
 BYTE_CAP = 256 * 1024 * 1024
-_FORMATS_BY_NAME = {f.name: f for f in FORMATS}
 
 
 @dataclass(frozen=True)
@@ -36,9 +34,9 @@ class QueryRequest:
     dataset: Dataset
     prefixes: dict[str, str]
     base_iri: str | None
-    #: For each kind of result, the format to use, or the error to give: content negotiation
-    #: happens before the query runs, when its kind is not known yet.
-    formats: dict[str, tuple[str, str]]  # kind -> ("format", name) or (error class, message)
+    #: For each kind of result, the format to use, or why none can serve it (NotAcceptable's
+    #: message): content negotiation happens before the query runs, when its kind is unknown.
+    formats: dict[str, ResultFormat | str]
     #: The most rows (solutions, or triples of a graph) an answer may have.
     row_cap: int = 100_000
 
@@ -101,8 +99,8 @@ def _capped(result: Any, kind: str, row_cap: int) -> tuple[Any, bytes | None, bo
     except _CapReached:
         truncated = True
     if truncated:
-        complete_lines = buffer.data.count(b"\n")  # the byte cap may stop mid-row
-        rows = buffer.first_lines(min(row_cap + header, complete_lines))
+        # buffer.lines counts whole rows: the byte cap may stop in the middle of one
+        rows = buffer.first_lines(min(row_cap + header, buffer.lines))
     else:
         rows = bytes(buffer.data)
     if kind == SOLUTIONS:
@@ -111,10 +109,10 @@ def _capped(result: Any, kind: str, row_cap: int) -> tuple[Any, bytes | None, bo
 
 
 def _format(request: QueryRequest, kind: str) -> ResultFormat:
-    choice, detail = request.formats[kind]
-    if choice != "format":
-        raise getattr(errors, choice)(detail)
-    return _FORMATS_BY_NAME[detail]
+    chosen = request.formats[kind]
+    if isinstance(chosen, str):
+        raise NotAcceptable(chosen)
+    return chosen
 
 
 def evaluate(store: ReadStore, request: QueryRequest) -> Answer:
@@ -129,10 +127,10 @@ def evaluate(store: ReadStore, request: QueryRequest) -> Answer:
         else:
             result, rows, truncated = _capped(result, kind, request.row_cap)
         if rows is not None and fmt.name in ("tsv", "ntriples"):
-            return Answer(kind, fmt, rows, truncated)  # already in the format asked for
+            return Answer(fmt, rows, truncated)  # already in the format asked for
         output = io.BytesIO()
         result.serialize(output, fmt.rdf_format or fmt.results_format)
     except (SyntaxError, OSError, ValueError) as error:
         # Evaluation is lazy: errors of a well-formed query surface while it is serialized.
         raise QueryError(f"the query failed: {error}") from error
-    return Answer(kind, fmt, output.getvalue(), truncated)
+    return Answer(fmt, output.getvalue(), truncated)

@@ -32,14 +32,15 @@ SOLUTIONS, BOOLEAN, GRAPH = "solutions", "boolean", "graph"
 
 @dataclass(frozen=True)
 class ResultFormat:
-    """A serialization: its short name (for `format=`), media type and the results it serves."""
+    """A serialization: its short name (for `format=`), media type, W3C format IRI
+    (http://www.w3.org/ns/formats/) and the results it serves."""
 
     name: str
     media_type: str
+    iri: str
     kinds: frozenset[str]
     results_format: ox.QueryResultsFormat | None = None
     rdf_format: ox.RdfFormat | None = None
-    extension: str = ""
 
 
 def _bare(media_type: str) -> str:
@@ -48,28 +49,31 @@ def _bare(media_type: str) -> str:
     return media_type.split(";", 1)[0].strip()
 
 
-def _results(name: str, fmt: ox.QueryResultsFormat, kinds: set[str]) -> ResultFormat:
-    return ResultFormat(name, _bare(fmt.media_type), frozenset(kinds), results_format=fmt,
-                        extension=fmt.file_extension)
+_W3C_FORMATS = "http://www.w3.org/ns/formats/"
 
 
-def _rdf(name: str, fmt: ox.RdfFormat) -> ResultFormat:
-    return ResultFormat(name, _bare(fmt.media_type), frozenset({GRAPH}), rdf_format=fmt,
-                        extension=fmt.file_extension)
+def _results(name: str, fmt: ox.QueryResultsFormat, iri: str, kinds: set[str]) -> ResultFormat:
+    return ResultFormat(name, _bare(fmt.media_type), _W3C_FORMATS + iri, frozenset(kinds),
+                        results_format=fmt)
+
+
+def _rdf(name: str, fmt: ox.RdfFormat, iri: str) -> ResultFormat:
+    return ResultFormat(name, _bare(fmt.media_type), _W3C_FORMATS + iri, frozenset({GRAPH}),
+                        rdf_format=fmt)
 
 
 #: Every format, in order of preference for its kind: the first is the default without Accept.
 FORMATS: tuple[ResultFormat, ...] = (
-    _results("json", ox.QueryResultsFormat.JSON, {SOLUTIONS, BOOLEAN}),
-    _results("xml", ox.QueryResultsFormat.XML, {SOLUTIONS, BOOLEAN}),
-    _results("csv", ox.QueryResultsFormat.CSV, {SOLUTIONS}),
-    _results("tsv", ox.QueryResultsFormat.TSV, {SOLUTIONS}),
-    _rdf("turtle", ox.RdfFormat.TURTLE),
-    _rdf("ntriples", ox.RdfFormat.N_TRIPLES),
-    _rdf("nquads", ox.RdfFormat.N_QUADS),
-    _rdf("trig", ox.RdfFormat.TRIG),
-    _rdf("jsonld", ox.RdfFormat.JSON_LD),
-    _rdf("rdfxml", ox.RdfFormat.RDF_XML),
+    _results("json", ox.QueryResultsFormat.JSON, "SPARQL_Results_JSON", {SOLUTIONS, BOOLEAN}),
+    _results("xml", ox.QueryResultsFormat.XML, "SPARQL_Results_XML", {SOLUTIONS, BOOLEAN}),
+    _results("csv", ox.QueryResultsFormat.CSV, "SPARQL_Results_CSV", {SOLUTIONS}),
+    _results("tsv", ox.QueryResultsFormat.TSV, "SPARQL_Results_TSV", {SOLUTIONS}),
+    _rdf("turtle", ox.RdfFormat.TURTLE, "Turtle"),
+    _rdf("ntriples", ox.RdfFormat.N_TRIPLES, "N-Triples"),
+    _rdf("nquads", ox.RdfFormat.N_QUADS, "N-Quads"),
+    _rdf("trig", ox.RdfFormat.TRIG, "TriG"),
+    _rdf("jsonld", ox.RdfFormat.JSON_LD, "JSON-LD"),
+    _rdf("rdfxml", ox.RdfFormat.RDF_XML, "RDF_XML"),
 )
 
 
@@ -122,9 +126,8 @@ def formats_for(kind: str) -> list[ResultFormat]:
 
 @dataclass(frozen=True)
 class Answer:
-    """A query's answer, ready to send: its kind, the chosen format and the serialization."""
+    """A query's answer, ready to send: the chosen format and the serialization."""
 
-    kind: str
     format: ResultFormat
     body: bytes
     truncated: bool = False  # rows beyond the row cap were left out

@@ -289,6 +289,10 @@ class ReadStore:
         """The triples of one named graph."""
         return [ox.Triple(q.subject, q.predicate, q.object) for q in self.quads(graph)]
 
+    def contains_named_graph(self, graph: str) -> bool:
+        """Whether the store holds a named graph of this IRI."""
+        return bool(self._store.contains_named_graph(ox.NamedNode(graph)))
+
     def named_graphs(self) -> list[str]:
         """IRIs of the named graphs."""
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))

@@ -16,11 +16,7 @@ def _kg_error(error: KGError) -> tuple[Response, int]:
     body = {"error": type(error).__name__, "message": error.message,
             "problems": [str(p) for p in error.problems]}
     response = jsonify(body)
-    retry_after = getattr(error, "retry_after", None)
-    if retry_after is not None:
-        response.headers["Retry-After"] = str(retry_after)
-    if error.status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="crisiskg"'
+    response.headers.update(error.headers)
     return response, error.status
 
 

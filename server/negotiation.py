@@ -57,17 +57,17 @@ def choose(kind: str, accept: MIMEAccept, format_param: str | None = None) -> Re
 
 @functools.lru_cache(maxsize=256)
 def choose_for_query(accept: str | None, format_param: str | None
-                     ) -> tuple[tuple[str, tuple[str, str]], ...]:
-    """For each kind of result a query may have, the format to use ("format", name) or the
-    error to give (its class name and message): a query's kind is known only once it runs.
-    Clients send few distinct Accept headers, so the answers are remembered."""
-    choices = []
+                     ) -> tuple[tuple[str, ResultFormat | str], ...]:
+    """For each kind of result a query may have, the format to use, or why none can be used
+    (the message of a NotAcceptable): a query's kind is known only once it runs. Clients send
+    few distinct Accept headers, so the answers are remembered."""
+    choices: list[tuple[str, ResultFormat | str]] = []
     for kind in (SOLUTIONS, BOOLEAN, GRAPH):
         try:
-            name = choose(kind, parse_accept_header(accept, MIMEAccept), format_param).name
-            choices.append((kind, ("format", name)))
+            choices.append((kind, choose(kind, parse_accept_header(accept, MIMEAccept),
+                                         format_param)))
         except NotAcceptable as error:
-            choices.append((kind, (type(error).__name__, error.message)))
+            choices.append((kind, error.message))
     return tuple(choices)
 
 

@@ -26,6 +26,7 @@ from kg.namespaces import Namespaces
 from kg.querying import mentions_service
 from kg.sparql import Answer, Dataset
 from kg.store import ReadStore
+from server.bodies import FORM, QUERY, UPDATE, utf8_text
 from server.cache import CachedAnswer, StoredAnswer, etag_for
 from server.description import service_description
 from server.errors import response_later
@@ -38,9 +39,6 @@ __all__ = ["blueprint"]
 
 blueprint = Blueprint("sparql", __name__)
 
-FORM = "application/x-www-form-urlencoded"
-QUERY = "application/sparql-query"
-UPDATE = "application/sparql-update"
 #: Set when the answer was cut at the row cap: "true; rows=<cap>".
 TRUNCATED = "KG-Result-Truncated"
 
@@ -48,7 +46,8 @@ TRUNCATED = "KG-Result-Truncated"
 @blueprint.route("/sparql", methods=["GET", "POST"])
 def query() -> Response:
     """Answer one SPARQL query, or describe the service when there is none."""
-    parameters = _parameters()
+    # The URL's parameters and, for a form post, the body's (Werkzeug combines them).
+    parameters = request.values
     text = _query_text(parameters)
     base_url = request.base_url
     if text is None:
@@ -73,9 +72,8 @@ def query() -> Response:
     )
     # The build id, unique to each build and write, not only the dataset version: a rebuild
     # can reproduce an older version with different blank nodes or NOW() values.
-    etag = etag_for(store.manifest.build_id, store.manifest.dataset_version, query_request.query,
-                    query_request.dataset, query_request.base_iri, formats,
-                    query_request.row_cap)
+    etag = etag_for(store.manifest.build_id, query_request.query, query_request.dataset,
+                    query_request.base_iri, formats, query_request.row_cap)
     if request.if_none_match.contains(etag):
         ANSWERS.labels("not_modified").inc()
         return _answer_headers(Response(status=304), etag, truncated=False)
@@ -144,16 +142,6 @@ def _answer_headers(response: Response, etag: str, truncated: bool) -> Response:
     return response
 
 
-def _parameters() -> MultiDict[str, str]:
-    """Protocol parameters from the URL and, for form posts, the body."""
-    parameters: MultiDict[str, str] = MultiDict(request.args)
-    if request.method == "POST" and request.mimetype == FORM:
-        for key, values in request.form.lists():
-            for value in values:
-                parameters.add(key, value)
-    return parameters
-
-
 def _query_text(parameters: MultiDict[str, str]) -> str | None:
     if "update" in parameters or request.mimetype == UPDATE:
         raise QueryError("this is the query endpoint: send updates by POST to /update")
@@ -161,13 +149,7 @@ def _query_text(parameters: MultiDict[str, str]) -> str | None:
     if request.method == "POST" and request.mimetype == QUERY:
         if queries:
             raise QueryError("give the query either as the body or as `query`, not both")
-        charset = request.mimetype_params.get("charset", "utf-8").lower()
-        if charset not in ("utf-8", "utf8"):
-            raise UnsupportedMediaType(f"the query must be UTF-8, not {charset}")
-        try:
-            return request.get_data().decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise QueryError(f"the query is not valid UTF-8 (byte {error.start})") from None
+        return utf8_text("the query")
     if request.method == "POST" and request.mimetype != FORM:
         raise UnsupportedMediaType(
             f"a query is POSTed as {FORM} (query=...) or as {QUERY}, not as "

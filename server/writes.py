@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, Response, current_app, request
-from werkzeug.datastructures import MultiDict
+from flask import Blueprint, Response, current_app, request, url_for
 
 from kg.errors import (
     Forbidden,
@@ -25,16 +24,13 @@ from kg.namespaces import Namespaces
 from kg.settings import Settings
 from kg.sparql import GRAPH, Dataset, serialize_triples
 from kg.writes import delete_graph, put_graph, run_update
+from server.bodies import FORM, UPDATE, utf8_text
 from server.negotiation import choose
 from server.store import get_store
 
 __all__ = ["blueprint"]
 
 blueprint = Blueprint("writes", __name__)
-
-FORM = "application/x-www-form-urlencoded"
-UPDATE = "application/sparql-update"
-
 
 def _settings() -> Settings:
     settings: Settings = current_app.config["KG_SETTINGS"]
@@ -63,23 +59,14 @@ def _written(status: int = 204) -> Response:
 def update() -> Response:
     """Apply one SPARQL Update."""
     _require_admin()
-    parameters: MultiDict[str, str] = MultiDict(request.args)
+    parameters = request.values  # the URL's and, for a form post, the body's
     if request.mimetype == FORM:
-        for key, values in request.form.lists():
-            for value in values:
-                parameters.add(key, value)
         updates = parameters.getlist("update")
         if len(updates) != 1:
             raise QueryError(f"give exactly one update, not {len(updates)}")
         text = updates[0]
     elif request.mimetype == UPDATE:
-        charset = request.mimetype_params.get("charset", "utf-8").lower()
-        if charset not in ("utf-8", "utf8"):
-            raise UnsupportedMediaType(f"the update must be UTF-8, not {charset}")
-        try:
-            text = request.get_data().decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise QueryError(f"the update is not valid UTF-8 (byte {error.start})") from None
+        text = utf8_text("the update")
     else:
         raise UnsupportedMediaType(f"an update is POSTed as {FORM} (update=...) or as {UPDATE}, "
                                    f"not as {request.mimetype or 'a body without Content-Type'}")
@@ -87,7 +74,7 @@ def update() -> Response:
                       tuple(parameters.getlist("using-named-graph-uri")))
     settings = _settings()
     run_update(settings.store_dir, Namespaces(settings.base_iri), text, dataset,
-               base_iri=request.base_url.replace("/update", "/sparql"))
+               base_iri=url_for("sparql.query", _external=True))
     return _written()
 
 
@@ -108,7 +95,7 @@ def read_graph() -> Response:
     """Graph Store GET: the graph in the RDF format the client accepts."""
     graph = _graph_iri()
     store = get_store()
-    if graph not in store.named_graphs():
+    if not store.contains_named_graph(graph):
         raise NotFound(f"there is no graph <{graph}>")
     fmt = choose(GRAPH, request.accept_mimetypes, request.args.get("format"))
     return Response(serialize_triples(store.triples(graph), fmt), mimetype=fmt.media_type)
@@ -119,7 +106,7 @@ def write_graph() -> Response:
     """Graph Store PUT (replace the graph) or POST (add to it)."""
     _require_admin()
     graph = _graph_iri()
-    existed = graph in get_store().named_graphs()
+    existed = get_store().contains_named_graph(graph)
     settings = _settings()
     put_graph(settings.store_dir, Namespaces(settings.base_iri), graph, request.get_data(),
               request.mimetype, replace_graph=request.method == "PUT", base_iri=graph)
@@ -131,7 +118,7 @@ def remove_graph() -> Response:
     """Graph Store DELETE: drop the graph."""
     _require_admin()
     graph = _graph_iri()
-    if graph not in get_store().named_graphs():
+    if not get_store().contains_named_graph(graph):
         raise NotFound(f"there is no graph <{graph}>")
     settings = _settings()
     delete_graph(settings.store_dir, Namespaces(settings.base_iri), graph)
