@@ -102,11 +102,15 @@ def test_a_stopped_worker_is_replaced_and_every_worker_serves(quick_server: str)
     """The worker that ran past the limit ended; gunicorn starts another in its place."""
     from conftest import SERVED
 
-    requests.get(f"{quick_server}/sparql", params={"query": RUNAWAY}, timeout=30)
+    before = set(_children(SERVED[quick_server]))
+    runaway = requests.get(f"{quick_server}/sparql", params={"query": RUNAWAY}, timeout=30)
+    assert runaway.status_code == 503
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and len(_children(SERVED[quick_server])) < 2:
+    while time.monotonic() < deadline and (set(_children(SERVED[quick_server])) == before
+                                           or len(_children(SERVED[quick_server])) < 2):
         time.sleep(0.1)
-    assert len(_children(SERVED[quick_server])) == 2  # KG_WORKERS in conftest.serve
+    after = set(_children(SERVED[quick_server]))
+    assert len(after) == 2 and after != before  # KG_WORKERS in conftest.serve; one replaced
     sessions = [requests.Session() for _ in range(4)]  # more clients than workers
     for turn in range(12):
         answer = sessions[turn % 4].get(f"{quick_server}/sparql", params={"query": SIMPLE},
