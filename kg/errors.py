@@ -15,6 +15,7 @@ KGError                      every error a user can act on; `status` is its HTTP
  ├── Unauthorized            a write without the admin token (401)
  ├── Forbidden               a write with a wrong admin token (403)
  ├── NotFound                a graph the Graph Store, or a saved query, that does not exist (404)
+ ├── VersionGone             a permalink pins a dataset version this server no longer serves (410)
  └── SettingsError           a setting (KG_* variable or option) has an unusable value
 
 The CLI turns these into a message and an exit code in one place (kg.cli); the server into an
@@ -45,6 +46,7 @@ __all__ = [
     "Unauthorized",
     "UnsupportedMediaType",
     "UpdatesDisabled",
+    "VersionGone",
 ]
 
 
@@ -174,6 +176,13 @@ class NotFound(KGError):
     """A graph (or resource) that does not exist."""
 
     status = 404
+    exit_code = 5
+
+
+class VersionGone(KGError):
+    """A permalink pins a dataset version other than the one served: its answer may differ."""
+
+    status = 410
     exit_code = 5
 
 

@@ -10,14 +10,17 @@ pyoxigraph cannot cancel one (oxigraph#1926), but it releases the GIL while it e
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
 from kg.errors import NotAcceptable, QueryError
 from kg.sparql import BOOLEAN, SOLUTIONS, Answer, Dataset, ResultFormat, result_kind
 from kg.store import ReadStore
+
+if TYPE_CHECKING:  # kg.saved_queries imports kg.querying, which this need not load
+    from kg.saved_queries import Substitutions
 
 __all__ = ["BYTE_CAP", "QueryRequest", "evaluate"]
 
@@ -39,6 +42,8 @@ class QueryRequest:
     formats: dict[str, ResultFormat | str]
     #: The most rows (solutions, or triples of a graph) an answer may have.
     row_cap: int = 100_000
+    #: Values of variables, bound before evaluation (a saved query's parameters).
+    substitutions: Substitutions = field(default_factory=dict)
 
 
 class _CapReached(Exception):
@@ -118,6 +123,7 @@ def _format(request: QueryRequest, kind: str) -> ResultFormat:
 def evaluate(store: ReadStore, request: QueryRequest) -> Answer:
     """Answer `request` from `store`, in full; QueryError (or the negotiation error) if not."""
     result = store.query(request.query, prefixes=request.prefixes, base_iri=request.base_iri,
+                         substitutions=request.substitutions or None,
                          **request.dataset.query_arguments())
     kind = result_kind(result)
     fmt = _format(request, kind)

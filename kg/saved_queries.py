@@ -26,7 +26,7 @@ from kg.errors import ParameterError, Problem
 from kg.namespaces import EXTERNAL_PREFIXES, Namespaces
 from kg.querying import NOT_SYNTAX
 
-__all__ = ["Catalog", "Parameter", "SavedQuery", "Substitutions", "load_catalog"]
+__all__ = ["RESERVED", "Catalog", "Parameter", "SavedQuery", "Substitutions", "load_catalog"]
 
 #: Values of variables, as pyoxigraph's `substitutions` takes them.
 Substitutions = dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]
@@ -39,6 +39,9 @@ _TOKENS = re.compile(NOT_SYNTAX + r"|(?P<form>\b(?:SELECT|CONSTRUCT|ASK|DESCRIBE
                      re.IGNORECASE)
 _STAR = re.compile(r"\s*(?:(?:DISTINCT|REDUCED)\s+)?\*", re.IGNORECASE)
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
+#: Names a parameter may not have: crisiskg's own query-string keys (`format`, `version`) and
+#: grlc's (`endpoint`, which grlc adds to every operation).
+RESERVED = ("format", "version", "endpoint")
 
 
 def _integer(text: str) -> str:
@@ -302,6 +305,10 @@ def _parameters(variables: list[re.Match[str]], header: Mapping[str, Any]) -> tu
             required=match.group("optional") == "_",
             default=None if defaults.get(name) is None else str(defaults[name]),
             choices=tuple(str(c) for c in choices.get(name) or ()))
+        if name in RESERVED:
+            raise _Invalid(f"a parameter may not be called {name!r}: crisiskg or grlc use it "
+                           "in the query string",
+                           "rename the variable, e.g. ?_" + name + "Value")
         earlier = found.get(name)
         if earlier is not None and earlier.variable != parameter.variable:
             raise _Invalid(f"parameter {name!r} is both ?{earlier.variable} and "

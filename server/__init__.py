@@ -20,7 +20,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = overrides.pop("KG_SETTINGS", None) or Settings.from_env()
     app.config.update(KG_SETTINGS=settings, MAX_CONTENT_LENGTH=1024 * 1024, **overrides)
 
-    from server import errors, health, limits, metrics, sparql, store, writes
+    from server import (
+        api,
+        assets,
+        errors,
+        health,
+        home,
+        limits,
+        metrics,
+        queries,
+        sparql,
+        store,
+        writes,
+    )
 
     store.init_app(app)
     errors.init_app(app)
@@ -29,7 +41,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.blueprint)
     app.register_blueprint(metrics.blueprint)
     app.register_blueprint(writes.blueprint)
-    # Reads are open to any origin: YASGUI, notebooks and other sites query the endpoint.
-    CORS(app, resources={r"/sparql": {"origins": "*"}, r"/health": {"origins": "*"}},
+    app.register_blueprint(queries.blueprint)
+    app.register_blueprint(assets.blueprint)
+    app.register_blueprint(api.blueprint)
+    app.register_blueprint(home.blueprint)
+    # Reads are open to any origin: YASGUI, notebooks, Swagger UI and other sites query them.
+    CORS(app, resources={path: {"origins": "*"} for path in
+                         (r"/sparql", r"/health", r"/queries.*", r"/openapi.json")},
          send_wildcard=True, expose_headers=["KG-Result-Truncated"])
     return app

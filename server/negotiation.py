@@ -14,7 +14,7 @@ from werkzeug.http import parse_accept_header
 from kg.errors import NotAcceptable
 from kg.sparql import BOOLEAN, GRAPH, SOLUTIONS, ResultFormat, formats_for
 
-__all__ = ["ALIASES", "choose", "choose_for_query"]
+__all__ = ["ALIASES", "choose", "choose_for_query", "prefers_html"]
 
 #: Media types, besides each format's own, that select it.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -69,6 +69,16 @@ def choose_for_query(accept: str | None, format_param: str | None
         except NotAcceptable as error:
             choices.append((kind, error.message))
     return tuple(choices)
+
+
+def prefers_html(accept: MIMEAccept, alternative: str) -> bool:
+    """Whether the client asks for a page rather than for `alternative`.
+
+    Not Werkzeug's `best`: it ranks a media type with parameters above a higher quality, so
+    Chrome's navigation header (`...,application/signed-exchange;v=b3;q=0.7`) would not be a
+    browser. A client that accepts anything (`*/*`, curl) gets the alternative.
+    """
+    return accept.best_match([alternative, "text/html"]) == "text/html"
 
 
 def _noun(kind: str) -> str:

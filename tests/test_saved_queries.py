@@ -141,6 +141,8 @@ def test_an_injection_attempt_is_only_a_string(tmp_path: Path) -> None:
     ("#+ summary: s\nSELECT * WHERE { ?s ?p ?o FILTER(?o = ?_x) }", "cannot be bound"),
     ("#+ summary: s\nSELECT * WHERE { ?s ?p }", "does not parse"),
     ("#+ summary: s\nINSERT DATA { <a:b> <a:c> <a:d> }", "no SELECT"),
+    ("#+ summary: s\nSELECT * WHERE { ?s ?p ?_version }", "may not be called 'version'"),
+    ("#+ summary: s\nSELECT * WHERE { ?s ?p ?_endpoint_iri }", "may not be called 'endpoint'"),
 ])
 def test_bad_files_are_left_out_with_the_fix(tmp_path: Path, text: str, problem: str) -> None:
     queries, problems = _catalog(tmp_path, good="#+ summary: s\nASK { ?s ?p ?o }", bad=text)

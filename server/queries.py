@@ -1,0 +1,254 @@
+"""Saved queries over HTTP: the list, each query's form and answers, permalinks, citations.
+
+`/queries` lists them (HTML, or JSON at `/queries.json` and by Accept). `/queries/<name>` is a
+query's page for browsers: a form built from its parameters, the results table, downloads,
+a permalink and how to cite it. The same address answers machines with the results, chosen by
+Accept or `format=`; a suffix (`.json`, `.csv`, `.tsv`, `.xml`, `.ttl`, ...) chooses too, and
+`.rq` gives the query itself. A permalink pins the dataset version: when the server serves
+another one, the permalink answers 410 rather than a different answer under the same name.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+
+from kg.errors import NotFound, ParameterError, VersionGone
+from kg.evaluation import QueryRequest
+from kg.namespaces import Namespaces
+from kg.saved_queries import Catalog, SavedQuery, load_catalog
+from kg.settings import Settings
+from kg.sparql import BOOLEAN, FORMATS, GRAPH, SOLUTIONS, Dataset, ResultFormat, formats_for
+from server.answers import answer, etag, respond
+from server.cache import StoredAnswer
+from server.negotiation import choose_for_query, prefers_html
+from server.store import get_build
+
+__all__ = ["SUFFIXES", "blueprint", "get_catalog"]
+
+blueprint = Blueprint("queries", __name__)
+
+#: File suffixes of answers, by format name (the format name itself works as a suffix too).
+SUFFIXES: dict[str, str] = {"turtle": "ttl", "ntriples": "nt", "nquads": "nq", "rdfxml": "rdf"}
+#: Query-string keys of a saved query's address that are not its parameters.
+OWN_KEYS = ("format", "version")
+#: The media type of a SPARQL query (the `.rq` suffix).
+SPARQL_QUERY = "application/sparql-query"
+
+
+def get_catalog() -> Catalog:
+    """The saved queries, read once per process (a new set of queries needs a restart)."""
+    catalog: Catalog | None = current_app.extensions.get("kg_catalog")
+    if catalog is None:
+        settings: Settings = current_app.config["KG_SETTINGS"]
+        catalog = load_catalog(settings.queries_dir, Namespaces(settings.base_iri))
+        current_app.extensions["kg_catalog"] = catalog
+    return catalog
+
+
+@blueprint.route("/queries.json")
+def catalog_json() -> Response:
+    """Every saved query, in full, for machines."""
+    response = jsonify({"queries": [_describe(q) for q in get_catalog().queries.values()],
+                        "problems": [str(p) for p in get_catalog().problems]})
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@blueprint.route("/queries")
+def catalog() -> Response:
+    """Every saved query, grouped by tag for people (JSON for a client that prefers it)."""
+    if not prefers_html(request.accept_mimetypes, "application/json"):
+        return catalog_json()
+    queries = list(get_catalog().queries.values())
+    by_tag: dict[str, list[SavedQuery]] = {}
+    for query in queries:
+        for tag in query.tags or ("other",):
+            by_tag.setdefault(tag, []).append(query)
+    page = render_template("queries.html", by_tag=dict(sorted(by_tag.items())),
+                           count=len(queries))
+    return Response(page, mimetype="text/html", headers={"Vary": "Accept"})
+
+
+@blueprint.route("/queries/<path:address>")
+def saved_query(address: str) -> Response:
+    """A saved query's page, its answer, or its text."""
+    name, _, suffix = address.partition(".")
+    query = get_catalog().queries.get(name)
+    if query is None or "/" in address:
+        raise NotFound(f"there is no saved query {name!r}; /queries lists them")
+    if suffix == "rq":
+        return Response(query.text, mimetype=SPARQL_QUERY)
+    format_param = _format_for_suffix(suffix) if suffix else request.args.get("format")
+    values = {k: v for k, v in request.args.items() if k not in OWN_KEYS}
+    _check_version(request.args.get("version"))
+    if format_param is None and prefers_html(request.accept_mimetypes,
+                                             "application/sparql-results+json"):
+        return _page(query, values)
+    query_request = _request(query, values, format_param, request.headers.get("Accept"))
+    response = respond(query_request)
+    if suffix:
+        response.headers["Content-Disposition"] = (
+            f'inline; filename="{query.name}.{suffix}"')
+    return response
+
+
+def _format_for_suffix(suffix: str) -> str:
+    for fmt in FORMATS:
+        if suffix in (fmt.name, SUFFIXES.get(fmt.name)):
+            return fmt.name
+    raise NotFound(f"no format has the suffix .{suffix}; use .rq or one of "
+                   + ", ".join("." + SUFFIXES.get(f.name, f.name) for f in FORMATS))
+
+
+def _check_version(pinned: str | None) -> None:
+    served = get_build().manifest.dataset_version
+    if pinned and pinned != served:
+        raise VersionGone(
+            f"this link pins dataset version {pinned}, but the server now serves version "
+            f"{served}, whose answer may differ; drop `version` from the link to run the "
+            "query on the current data, or load the release of that version to reproduce it")
+
+
+def _request(query: SavedQuery, values: Mapping[str, str], format_param: str | None,
+             accept: str | None) -> QueryRequest:
+    settings: Settings = current_app.config["KG_SETTINGS"]
+    prefixes = Namespaces(settings.base_iri).prefixes()
+    return QueryRequest(
+        query=query.text, dataset=Dataset(), prefixes=prefixes,
+        base_iri=url_for("sparql.query", _external=True),
+        formats=dict(choose_for_query(accept, format_param)), row_cap=settings.row_cap,
+        substitutions=query.substitutions(values, prefixes))
+
+
+def _page(query: SavedQuery, values: Mapping[str, str]) -> Response:
+    """The HTML page: the form, and the results once every required value is there."""
+    error = None
+    results = None
+    missing = [p.name for p in query.parameters
+               if p.required and not values.get(p.name) and p.default is None]
+    status = 200
+    if not missing and not query.needs_internet:
+        try:
+            results = _results(query, values)
+        except ParameterError as bad:
+            # Shown beside the form, which keeps what was typed, rather than as a bare error.
+            error, status = bad.message, bad.status
+    build = get_build()
+    filled = {p.name: values.get(p.name) or p.default or "" for p in query.parameters}
+    pinned = {k: v for k, v in filled.items() if v}
+    permalink = url_for(".saved_query", address=query.name, _external=True, **pinned,
+                        version=build.manifest.dataset_version)
+    page = render_template(
+        "saved_query.html", query=query, values=filled, error=error, missing=missing,
+        results=results, permalink=permalink, version=build.manifest.dataset_version,
+        downloads=_downloads(query, pinned, results["kind"] if results else SOLUTIONS),
+        citation=_citation(query, pinned, permalink, build.manifest.created))
+    return Response(page, status=status, mimetype="text/html", headers={"Vary": "Accept"})
+
+
+def _results(query: SavedQuery, values: Mapping[str, str]) -> dict[str, Any]:
+    """The answer as rows for the table: read back from its SPARQL JSON (or N-Triples)
+    serialization by pyoxigraph, so the page shows exactly what the downloads hold."""
+    query_request = _request(query, values, None, "application/sparql-results+json, "
+                                                  "application/n-triples;q=0.9")
+    found = answer(query_request, etag(query_request))
+    body = found.file.read() if isinstance(found, StoredAnswer) else found.body
+    if isinstance(found, StoredAnswer):
+        found.file.close()
+    prefixes = Namespaces(current_app.config["KG_SETTINGS"].base_iri).prefixes()
+    truncated = current_app.config["KG_SETTINGS"].row_cap if found.truncated else None
+    if found.media_type == "application/n-triples":
+        triples = ox.parse(body, ox.RdfFormat.N_TRIPLES)
+        return {"kind": GRAPH, "variables": ["subject", "predicate", "object"],
+                "rows": [[_cell(t.subject, prefixes), _cell(t.predicate, prefixes),
+                          _cell(t.object, prefixes)] for t in triples],
+                "truncated": truncated}
+    parsed = ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+    if isinstance(parsed, ox.QueryBoolean):
+        return {"kind": BOOLEAN, "boolean": bool(parsed), "truncated": None}
+    variables = [v.value for v in parsed.variables]
+    rows = [[_cell(solution[v], prefixes) for v in variables] for solution in parsed]
+    return {"kind": SOLUTIONS, "variables": variables, "rows": rows, "truncated": truncated}
+
+
+def _cell(term: Any, prefixes: Mapping[str, str]) -> dict[str, str] | None:
+    """What a table cell shows of a term: its text, a link for an IRI, a note for a literal's
+    language or datatype."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        short = next((f"{p}:{term.value[len(ns):]}" for p, ns in prefixes.items()
+                      if term.value.startswith(ns)), term.value)
+        return {"text": short, "href": term.value, "note": ""}
+    if isinstance(term, ox.Literal):
+        note = term.language or ""
+        if not note and term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            note = term.datatype.value.rsplit("#", 1)[-1]
+        return {"text": term.value, "href": "", "note": note}
+    return {"text": str(term), "href": "", "note": ""}
+
+
+def _downloads(query: SavedQuery, values: Mapping[str, str], kind: str) -> list[dict[str, str]]:
+    arguments: dict[str, Any] = dict(values)
+    return [{"label": fmt.name.upper() if len(fmt.name) <= 4 else fmt.name,
+             "media_type": fmt.media_type,
+             "href": url_for(".saved_query", address=f"{query.name}.{_suffix(fmt)}", **arguments)}
+            for fmt in formats_for(kind)]
+
+
+def _suffix(fmt: ResultFormat) -> str:
+    return SUFFIXES.get(fmt.name, fmt.name)
+
+
+def _citation(query: SavedQuery, values: Mapping[str, str], permalink: str,
+              created: str) -> dict[str, str]:
+    """How to cite this run, as text and as BibTeX."""
+    year = created[:4]
+    with_values = "; ".join(f"{k} = {v}" for k, v in values.items())
+    version = get_build().manifest.dataset_version
+    today = datetime.date.today().isoformat()
+    title = f"{query.summary} (saved query {query.name}"
+    title += f", {with_values})" if with_values else ")"
+    text = (f"crisiskg contributors ({year}). {title}. crisiskg knowledge graph, dataset "
+            f"version {version}. {permalink} (accessed {today}).")
+    key = f"crisiskg-{query.name}-{version[:8]}"
+    bibtex = "\n".join([
+        f"@misc{{{key},",
+        "  author = {{crisiskg contributors}},",
+        f"  title = {{{_bibtex(title)}}},",
+        f"  year = {{{year}}},",
+        f"  howpublished = {{\\url{{{permalink}}}}},",
+        f"  note = {{crisiskg knowledge graph, dataset version {version}; "
+        f"accessed {today}}},",
+        "}"])
+    return {"text": text, "bibtex": bibtex}
+
+
+def _bibtex(text: str) -> str:
+    """Text safe inside a BibTeX field: LaTeX's special characters escaped."""
+    special = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&",
+               "$": r"\$", "#": r"\#", "_": r"\_", "^": r"\^{}", "~": r"\~{}"}
+    return "".join(special.get(c, c) for c in text)
+
+
+def _describe(query: SavedQuery) -> dict[str, Any]:
+    """A saved query for machines: what it asks, its parameters, where to run it."""
+    kinds = {"SELECT": SOLUTIONS, "ASK": BOOLEAN}.get(query.form, GRAPH)
+    return {
+        "name": query.name, "summary": query.summary, "description": query.description,
+        "tags": list(query.tags), "form": query.form, "needs_internet": query.needs_internet,
+        "grlc_compatible": query.grlc_compatible,
+        "parameters": [{"name": p.name, "type": p.type, "required": p.required,
+                        "default": p.default, "choices": list(p.choices),
+                        "expects": p.expects} for p in query.parameters],
+        "page": url_for(".saved_query", address=query.name, _external=True),
+        "query": url_for(".saved_query", address=f"{query.name}.rq", _external=True),
+        "results": {fmt.name: url_for(".saved_query", address=f"{query.name}.{_suffix(fmt)}",
+                                      _external=True) for fmt in formats_for(kinds)},
+    }
+
