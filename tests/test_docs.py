@@ -9,8 +9,11 @@ from kg.settings import SETTINGS_HELP, Settings
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 CI = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text(encoding="utf-8")
 
-RUN = "python3 -m venv .venv && . .venv/bin/activate && pip install -e . && kg serve"
-TEST = "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test]' && pytest"
+RUN = ("npm ci --ignore-scripts && python3 -m venv .venv && . .venv/bin/activate && "
+       "pip install -e . && kg serve")
+TEST = ("(command -v chromedriver >/dev/null || (apt-get update -qq && apt-get install -y -qq "
+        "chromium chromium-driver)) && npm ci --ignore-scripts && python3 -m venv .venv && "
+        ". .venv/bin/activate && pip install -e '.[test]' && pytest")
 
 
 def test_readme_documents_every_setting() -> None:
