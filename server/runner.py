@@ -26,6 +26,10 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         self.cfg.set("worker_class", "server.worker.KeepAliveWorker")
         self.cfg.set("timeout", int(self.settings.query_timeout) + 30)
         self.cfg.set("accesslog", self.settings.access_log or None)
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn 25+ opens a control socket at one path per user (~/.gunicorn), which
+            # several `kg serve` on one machine would fight over; nothing here uses it.
+            self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Any:
         # Imported in each worker, not in gunicorn's master, which only supervises.
