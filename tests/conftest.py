@@ -105,11 +105,29 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nothing listens on."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path,
+                       seconds: float) -> None:
+    """Return once `url` answers; if the process ends or time runs out first, kill it and
+    raise RuntimeError with its log."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                process.wait()
+                raise RuntimeError(log.read_text(encoding="utf-8")) from None
+            time.sleep(0.1)
 
 
 #: The pid of each server started by `serve`, by URL (tests that watch its processes use it).
@@ -121,7 +139,7 @@ def serve(store_dir: Path, **settings: str) -> Iterator[str]:
 
     `settings` are extra KG_* variables, e.g. KG_QUERY_TIMEOUT="2".
     """
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "KG_STORE_DIR": str(store_dir), "KG_HOST": "127.0.0.1",
            "KG_PORT": str(port), "KG_WORKERS": "2", **settings}
     log = store_dir / "serve.log"
@@ -130,17 +148,11 @@ def serve(store_dir: Path, **settings: str) -> Iterator[str]:
                                stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     SERVED[url] = process.pid
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(f"{url}/health", timeout=1)
-            break
-        except requests.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                output.close()
-                raise RuntimeError(log.read_text(encoding="utf-8")) from None
-            time.sleep(0.1)
+    try:
+        wait_until_serving(f"{url}/health", process, log, seconds=30)
+    except RuntimeError:
+        output.close()
+        raise
     try:
         yield url
     finally:

@@ -21,7 +21,6 @@ import io
 import json
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from conftest import free_port, wait_until_serving
 
 from kg.namespaces import Namespaces
 from kg.querying import run_query
@@ -79,12 +79,6 @@ SERVICE_REFUSED = "federated queries (SERVICE) are not enabled on this endpoint"
 def _values(query: SavedQuery) -> dict[str, str]:
     return {p.name: VALUES[p.name] for p in query.parameters}
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")
@@ -137,7 +131,7 @@ def grlc(grlc_python: Path, live_server: str,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grlc]:
     """grlc under gunicorn on a loopback port, serving queries/ over `live_server`."""
     home = tmp_path_factory.mktemp("grlc")
-    port = _free_port()
+    port = free_port()
     # grlc reads config.ini from its working directory when it is imported; the keys are
     # those of grlc's config.default.ini and grlc/static.py (user and password "none": no auth).
     (home / "config.ini").write_text(
@@ -154,17 +148,7 @@ def grlc(grlc_python: Path, live_server: str,
              "--no-control-socket", "grlc.server:app"],
             cwd=home, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(url, timeout=1)
-            break
-        except requests.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                process.wait()
-                raise RuntimeError(log.read_text(encoding="utf-8")) from None
-            time.sleep(0.2)
+    wait_until_serving(url, process, log, seconds=60)
     try:
         yield Grlc(url, log)
     finally:
