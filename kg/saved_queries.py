@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -109,7 +110,8 @@ class Parameter:
 
     def bind(self, value: str, prefixes: Mapping[str, str]) -> ox.NamedNode | ox.Literal:
         """The RDF term for `value`; ParameterError if it is not a value of this type."""
-        if self.choices and value not in self.choices:
+        if self.choices and value not in self.choices \
+                and not (self.type == "iri" and _expand(value.strip(), prefixes) in self.choices):
             raise ParameterError(f"parameter {self.name!r} must be {self.expects}, not {value!r}")
         try:
             if self.type == "iri":
@@ -148,6 +150,11 @@ class SavedQuery:
     #: Whether grlc can run it: grlc pastes parameter values in place of their variables,
     #: which breaks a SELECT list that names one (parameters used only in FILTER need that).
     grlc_compatible: bool = True
+
+    @property
+    def version(self) -> str:
+        """A hash of the query's text: permalinks pin it, so an edited query is noticed."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:8]
 
     def substitutions(self, values: Mapping[str, str],
                       prefixes: Mapping[str, str]) -> Substitutions:
@@ -191,6 +198,11 @@ def load_catalog(folder: Path, namespaces: Namespaces | None = None) -> Catalog:
         except _Invalid as error:
             problems.append(Problem(f"{path}:{error.line}", error.what, error.fix))
             continue
+        if saved.name in queries:
+            problems.append(Problem(f"{path}:1", f"another file already names the query "
+                                    f"{saved.name!r} (a name ends at the file name's first dot)",
+                                    "rename one of the files"))
+            continue
         queries[saved.name] = saved
     return Catalog(queries, tuple(problems))
 
@@ -216,7 +228,7 @@ def load_query(path: Path, namespaces: Namespaces) -> SavedQuery:
     if not isinstance(summary, str) or not summary.strip():
         raise _Invalid("no summary", "add a line '#+ summary: <the question it answers>'")
     form, star, variables = _scan(text)
-    parameters = _parameters(variables, header)
+    parameters = _parameters(variables, header, namespaces.prefixes())
     _check_binding(text, parameters)
     if any(p.type in _LEXICAL and p.type != "string" for p in parameters) \
             and XSD_PREFIX_LINE not in text:
@@ -294,7 +306,18 @@ def _sample(parameter: Parameter) -> ox.NamedNode | ox.Literal:
     return ox.Literal("text", language=parameter.type)
 
 
-def _parameters(variables: list[re.Match[str]], header: Mapping[str, Any]) -> tuple[Parameter, ...]:
+def _text(value: Any) -> str | None:
+    """A YAML value as the text a researcher wrote: YAML reads `true` as a boolean and
+    2020-01-01 as a date."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _parameters(variables: list[re.Match[str]], header: Mapping[str, Any],
+                prefixes: Mapping[str, str]) -> tuple[Parameter, ...]:
     defaults = _per_parameter(header.get("defaults"), "defaults")
     choices = _per_parameter(header.get("enumerate"), "enumerate")
     found: dict[str, Parameter] = {}
@@ -303,8 +326,8 @@ def _parameters(variables: list[re.Match[str]], header: Mapping[str, Any]) -> tu
         parameter = Parameter(
             name=name, variable=match.group(0)[1:], type=_type(name, kind),
             required=match.group("optional") == "_",
-            default=None if defaults.get(name) is None else str(defaults[name]),
-            choices=tuple(str(c) for c in choices.get(name) or ()))
+            default=_text(defaults.get(name)),
+            choices=tuple(_text(c) or "" for c in choices.get(name) or ()))
         if name in RESERVED:
             raise _Invalid(f"a parameter may not be called {name!r}: crisiskg or grlc use it "
                            "in the query string",
@@ -324,6 +347,12 @@ def _parameters(variables: list[re.Match[str]], header: Mapping[str, Any]) -> tu
                 and parameter.default not in parameter.choices:
             raise _Invalid(f"the default of {parameter.name!r} is not one of its values",
                            "make the default one of the enumerated values")
+        if parameter.default is not None:
+            try:
+                parameter.bind(parameter.default, prefixes)
+            except ParameterError as error:
+                raise _Invalid(f"the default is not a value of its type: {error.message}",
+                               "give a default of the parameter's type") from None
     return tuple(found.values())
 
 

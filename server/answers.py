@@ -38,10 +38,7 @@ def etag(query_request: QueryRequest) -> str:
 
 def answer(query_request: QueryRequest, key: str) -> CachedAnswer | StoredAnswer:
     """The answer, from the cache under `key` or evaluated (and then cached)."""
-    if mentions_service(query_request.query):
-        # Until federation has an allow-list, SERVICE would let anyone make this server send
-        # requests to any address, internal ones included.
-        raise QueryError("federated queries (SERVICE) are not enabled on this endpoint")
+    _refuse_service(query_request)
     store = get_store()
     cache = get_cache()
     cached = cache.get(key, store.build)
@@ -65,8 +62,12 @@ def answer(query_request: QueryRequest, key: str) -> CachedAnswer | StoredAnswer
 
 def respond(query_request: QueryRequest) -> Response:
     """The HTTP response: 304 if the client has it, else the answer with its ETag."""
+    _refuse_service(query_request)  # before any 304: a refused query has no answer to keep
     key = etag(query_request)
-    if request.if_none_match.contains(key):
+    # Weak comparison, as RFC 9110 asks for If-None-Match (a proxy that compresses makes the
+    # tag weak); `*` is not honoured, since it would answer 304 for a query that fails.
+    conditions = request.if_none_match
+    if not conditions.star_tag and conditions.contains_weak(key):
         ANSWERS.labels("not_modified").inc()
         return _answer_headers(Response(status=304), key, truncated=False)
     found = answer(query_request, key)
@@ -77,6 +78,13 @@ def respond(query_request: QueryRequest) -> Response:
     else:
         response = Response(found.body, mimetype=found.media_type)
     return _answer_headers(response, key, found.truncated)
+
+
+def _refuse_service(query_request: QueryRequest) -> None:
+    if mentions_service(query_request.query):
+        # Until federation has an allow-list, SERVICE would let anyone make this server send
+        # requests to any address, internal ones included.
+        raise QueryError("federated queries (SERVICE) are not enabled on this endpoint")
 
 
 def _evaluate(store: ReadStore, query_request: QueryRequest, timeout: float) -> Answer:

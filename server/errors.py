@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from kg.errors import KGError
+from server.negotiation import prefers_html
 
 __all__ = ["init_app", "response_later"]
 
@@ -15,7 +16,12 @@ __all__ = ["init_app", "response_later"]
 def _kg_error(error: KGError) -> tuple[Response, int]:
     body = {"error": type(error).__name__, "message": error.message,
             "problems": [str(p) for p in error.problems]}
-    response = jsonify(body)
+    if prefers_html(request.accept_mimetypes, ["application/json"]):
+        # A person who followed a link (an old permalink, say) reads a page, not JSON.
+        response = Response(render_template("error.html", status=error.status, **body),
+                            mimetype="text/html")
+    else:
+        response = jsonify(body)
     response.headers.update(error.headers)
     return response, error.status
 

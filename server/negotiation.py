@@ -14,7 +14,7 @@ from werkzeug.http import parse_accept_header
 from kg.errors import NotAcceptable
 from kg.sparql import BOOLEAN, GRAPH, SOLUTIONS, ResultFormat, formats_for
 
-__all__ = ["ALIASES", "choose", "choose_for_query", "prefers_html"]
+__all__ = ["ALIASES", "choose", "choose_for_query", "media_types", "prefers_html"]
 
 #: Media types, besides each format's own, that select it.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -71,14 +71,20 @@ def choose_for_query(accept: str | None, format_param: str | None
     return tuple(choices)
 
 
-def prefers_html(accept: MIMEAccept, alternative: str) -> bool:
-    """Whether the client asks for a page rather than for `alternative`.
+def media_types(*kinds: str) -> list[str]:
+    """Every media type that selects a format of a result of `kinds`, preferred first."""
+    return [media_type for kind in kinds for fmt in formats_for(kind)
+            for media_type in _media_types(fmt)]
+
+
+def prefers_html(accept: MIMEAccept, offered: list[str]) -> bool:
+    """Whether the client asks for a page rather than any of the `offered` media types.
 
     Not Werkzeug's `best`: it ranks a media type with parameters above a higher quality, so
     Chrome's navigation header (`...,application/signed-exchange;v=b3;q=0.7`) would not be a
-    browser. A client that accepts anything (`*/*`, curl) gets the alternative.
+    browser. A client that accepts anything (`*/*`, curl) gets the data, listed first.
     """
-    return accept.best_match([alternative, "text/html"]) == "text/html"
+    return accept.best_match([*offered, "text/html"]) == "text/html"
 
 
 def _noun(kind: str) -> str:

@@ -13,9 +13,11 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from kg.errors import NotFound, ParameterError, VersionGone
 from kg.evaluation import QueryRequest
@@ -23,10 +25,11 @@ from kg.namespaces import Namespaces
 from kg.saved_queries import Catalog, SavedQuery, load_catalog
 from kg.settings import Settings
 from kg.sparql import BOOLEAN, FORMATS, GRAPH, SOLUTIONS, Dataset, ResultFormat, formats_for
+from kg.store import Manifest
 from server.answers import answer, etag, respond
 from server.cache import StoredAnswer
-from server.negotiation import choose_for_query, prefers_html
-from server.store import get_build
+from server.negotiation import choose_for_query, media_types, prefers_html
+from server.store import get_store
 
 __all__ = ["SUFFIXES", "blueprint", "get_catalog"]
 
@@ -34,8 +37,10 @@ blueprint = Blueprint("queries", __name__)
 
 #: File suffixes of answers, by format name (the format name itself works as a suffix too).
 SUFFIXES: dict[str, str] = {"turtle": "ttl", "ntriples": "nt", "nquads": "nq", "rdfxml": "rdf"}
+#: The query-string key that pins the version of the saved query itself.
+QUERY_VERSION = "query-version"
 #: Query-string keys of a saved query's address that are not its parameters.
-OWN_KEYS = ("format", "version")
+OWN_KEYS = ("format", "version", QUERY_VERSION)
 #: The media type of a SPARQL query (the `.rq` suffix).
 SPARQL_QUERY = "application/sparql-query"
 
@@ -62,7 +67,7 @@ def catalog_json() -> Response:
 @blueprint.route("/queries")
 def catalog() -> Response:
     """Every saved query, grouped by tag for people (JSON for a client that prefers it)."""
-    if not prefers_html(request.accept_mimetypes, "application/json"):
+    if not prefers_html(request.accept_mimetypes, ["application/json"]):
         return catalog_json()
     queries = list(get_catalog().queries.values())
     by_tag: dict[str, list[SavedQuery]] = {}
@@ -77,24 +82,42 @@ def catalog() -> Response:
 @blueprint.route("/queries/<path:address>")
 def saved_query(address: str) -> Response:
     """A saved query's page, its answer, or its text."""
-    name, _, suffix = address.partition(".")
+    name, dot, suffix = address.partition(".")
     query = get_catalog().queries.get(name)
-    if query is None or "/" in address:
-        raise NotFound(f"there is no saved query {name!r}; /queries lists them")
+    if query is None or "/" in address or (dot and not suffix):
+        raise NotFound(f"there is no saved query {address!r}; /queries lists them")
     if suffix == "rq":
         return Response(query.text, mimetype=SPARQL_QUERY)
-    format_param = _format_for_suffix(suffix) if suffix else request.args.get("format")
-    values = {k: v for k, v in request.args.items() if k not in OWN_KEYS}
-    _check_version(request.args.get("version"))
+    format_param = _format_for_suffix(suffix) if suffix else request.args.get("format") or None
+    values = _values(request.args)
     if format_param is None and prefers_html(request.accept_mimetypes,
-                                             "application/sparql-results+json"):
+                                             media_types(_kind(query))):
+        _check_pins(query, request.args)
         return _page(query, values)
+    _check_pins(query, request.args)
     query_request = _request(query, values, format_param, request.headers.get("Accept"))
     response = respond(query_request)
+    # Where this very answer can be found again (RFC 8574), for programs that cite it.
+    response.headers["Link"] = f'<{_permalink(query, values)}>; rel="cite-as"'
     if suffix:
         response.headers["Content-Disposition"] = (
             f'inline; filename="{query.name}.{suffix}"')
     return response
+
+
+def _values(arguments: MultiDict[str, str]) -> dict[str, str]:
+    """The parameter values in the query string; ParameterError for one given twice."""
+    values: dict[str, str] = {}
+    for key, given in arguments.lists():
+        if len(given) > 1:
+            raise ParameterError(f"parameter {key!r} is given {len(given)} times; give it once")
+        if key not in OWN_KEYS:
+            values[key] = given[0]
+    return values
+
+
+def _kind(query: SavedQuery) -> str:
+    return {"SELECT": SOLUTIONS, "ASK": BOOLEAN}.get(query.form, GRAPH)
 
 
 def _format_for_suffix(suffix: str) -> str:
@@ -105,13 +128,41 @@ def _format_for_suffix(suffix: str) -> str:
                    + ", ".join("." + SUFFIXES.get(f.name, f.name) for f in FORMATS))
 
 
-def _check_version(pinned: str | None) -> None:
-    served = get_build().manifest.dataset_version
+def _check_pins(query: SavedQuery, arguments: MultiDict[str, str]) -> None:
+    """VersionGone if the link pins a dataset or query version other than the one served."""
+    served = get_store().manifest.dataset_version
+    pinned = arguments.get("version")
     if pinned and pinned != served:
         raise VersionGone(
             f"this link pins dataset version {pinned}, but the server now serves version "
             f"{served}, whose answer may differ; drop `version` from the link to run the "
             "query on the current data, or load the release of that version to reproduce it")
+    pinned = arguments.get(QUERY_VERSION)
+    if pinned and pinned != query.version:
+        raise VersionGone(
+            f"this link pins version {pinned} of the saved query {query.name}, but it has "
+            f"changed since (now version {query.version}), so its answer may differ; drop "
+            f"`{QUERY_VERSION}` from the link to run the query as it is now")
+
+
+def _address(query: SavedQuery, pairs: list[tuple[str, str]], suffix: str = "",
+             external: bool = False) -> str:
+    """The address of a query's page or answer with `pairs` in its query string (built here,
+    not by url_for, whose own arguments a parameter's name could shadow)."""
+    address = url_for(".saved_query", address=query.name + suffix, _external=external)
+    return f"{address}?{urlencode(pairs)}" if pairs else address
+
+
+def _pinned(query: SavedQuery, values: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Every parameter's value (defaults included: a later change of a default must not
+    change the answer) and the versions of the data and of the query."""
+    filled = [(p.name, values.get(p.name) or p.default or "") for p in query.parameters]
+    return [*((k, v) for k, v in filled if v),
+            ("version", get_store().manifest.dataset_version), (QUERY_VERSION, query.version)]
+
+
+def _permalink(query: SavedQuery, values: Mapping[str, str]) -> str:
+    return _address(query, _pinned(query, values), external=True)
 
 
 def _request(query: SavedQuery, values: Mapping[str, str], format_param: str | None,
@@ -138,16 +189,15 @@ def _page(query: SavedQuery, values: Mapping[str, str]) -> Response:
         except ParameterError as bad:
             # Shown beside the form, which keeps what was typed, rather than as a bare error.
             error, status = bad.message, bad.status
-    build = get_build()
+    manifest = get_store().manifest
     filled = {p.name: values.get(p.name) or p.default or "" for p in query.parameters}
-    pinned = {k: v for k, v in filled.items() if v}
-    permalink = url_for(".saved_query", address=query.name, _external=True, **pinned,
-                        version=build.manifest.dataset_version)
+    permalink = _permalink(query, values)
     page = render_template(
         "saved_query.html", query=query, values=filled, error=error, missing=missing,
-        results=results, permalink=permalink, version=build.manifest.dataset_version,
-        downloads=_downloads(query, pinned, results["kind"] if results else SOLUTIONS),
-        citation=_citation(query, pinned, permalink, build.manifest.created))
+        results=results, permalink=permalink, version=manifest.dataset_version,
+        downloads=_downloads(query, values, results["kind"] if results else _kind(query)),
+        citation=_citation(query, {k: v for k, v in filled.items() if v}, permalink,
+                           manifest))
     return Response(page, status=status, mimetype="text/html", headers={"Vary": "Accept"})
 
 
@@ -184,7 +234,9 @@ def _cell(term: Any, prefixes: Mapping[str, str]) -> dict[str, str] | None:
     if isinstance(term, ox.NamedNode):
         short = next((f"{p}:{term.value[len(ns):]}" for p, ns in prefixes.items()
                       if term.value.startswith(ns)), term.value)
-        return {"text": short, "href": term.value, "note": ""}
+        # Only web addresses become links: an IRI may have any scheme (javascript: too).
+        href = term.value if term.value.startswith(("http://", "https://")) else ""
+        return {"text": short, "href": href, "note": ""}
     if isinstance(term, ox.Literal):
         note = term.language or ""
         if not note and term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
@@ -194,10 +246,11 @@ def _cell(term: Any, prefixes: Mapping[str, str]) -> dict[str, str] | None:
 
 
 def _downloads(query: SavedQuery, values: Mapping[str, str], kind: str) -> list[dict[str, str]]:
-    arguments: dict[str, Any] = dict(values)
+    """A link to this answer in each format of its kind, pinned as the permalink is."""
+    pairs = _pinned(query, values)
     return [{"label": fmt.name.upper() if len(fmt.name) <= 4 else fmt.name,
              "media_type": fmt.media_type,
-             "href": url_for(".saved_query", address=f"{query.name}.{_suffix(fmt)}", **arguments)}
+             "href": _address(query, pairs, suffix="." + _suffix(fmt))}
             for fmt in formats_for(kind)]
 
 
@@ -206,11 +259,11 @@ def _suffix(fmt: ResultFormat) -> str:
 
 
 def _citation(query: SavedQuery, values: Mapping[str, str], permalink: str,
-              created: str) -> dict[str, str]:
+              manifest: Manifest) -> dict[str, str]:
     """How to cite this run, as text and as BibTeX."""
-    year = created[:4]
+    year = manifest.created[:4]
     with_values = "; ".join(f"{k} = {v}" for k, v in values.items())
-    version = get_build().manifest.dataset_version
+    version = manifest.dataset_version
     today = datetime.date.today().isoformat()
     title = f"{query.summary} (saved query {query.name}"
     title += f", {with_values})" if with_values else ")"
@@ -238,7 +291,7 @@ def _bibtex(text: str) -> str:
 
 def _describe(query: SavedQuery) -> dict[str, Any]:
     """A saved query for machines: what it asks, its parameters, where to run it."""
-    kinds = {"SELECT": SOLUTIONS, "ASK": BOOLEAN}.get(query.form, GRAPH)
+    kinds = _kind(query)
     return {
         "name": query.name, "summary": query.summary, "description": query.description,
         "tags": list(query.tags), "form": query.form, "needs_internet": query.needs_internet,

@@ -15,11 +15,11 @@ from werkzeug.datastructures import MultiDict
 from kg.errors import QueryError, UnsupportedMediaType
 from kg.evaluation import QueryRequest
 from kg.namespaces import Namespaces
-from kg.sparql import Dataset
+from kg.sparql import GRAPH, Dataset
 from server.answers import respond
 from server.bodies import FORM, QUERY, UPDATE, utf8_text
 from server.description import service_description
-from server.negotiation import choose_for_query, prefers_html
+from server.negotiation import choose_for_query, media_types, prefers_html
 from server.queries import get_catalog
 
 __all__ = ["blueprint"]
@@ -35,7 +35,7 @@ def query() -> Response:
     text = _query_text(parameters)
     base_url = request.base_url
     if text is None:
-        if prefers_html(request.accept_mimetypes, "text/turtle"):
+        if prefers_html(request.accept_mimetypes, media_types(GRAPH)):
             return Response(_editor_page(base_url), mimetype="text/html")
         return service_description(base_url)
     settings = current_app.config["KG_SETTINGS"]

@@ -36,7 +36,9 @@ CHROME_ACCEPT = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/av
 #: Chromium's own switches that keep it off the network and out of the shared profile.
 FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-first-run", "--disable-quic")
+         "--no-first-run", "--disable-quic",
+         # The date test types in the US order (mm/dd/yyyy) a date input takes in en-US.
+         "--lang=en-US")
 
 
 def _require_assets() -> None:

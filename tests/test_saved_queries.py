@@ -143,6 +143,9 @@ def test_an_injection_attempt_is_only_a_string(tmp_path: Path) -> None:
     ("#+ summary: s\nINSERT DATA { <a:b> <a:c> <a:d> }", "no SELECT"),
     ("#+ summary: s\nSELECT * WHERE { ?s ?p ?_version }", "may not be called 'version'"),
     ("#+ summary: s\nSELECT * WHERE { ?s ?p ?_endpoint_iri }", "may not be called 'endpoint'"),
+    ("#+ summary: s\n#+ defaults:\n#+   - minimum: many\nPREFIX xsd: <http://www.w3.org/2001/"
+     "XMLSchema#>\nSELECT * WHERE { ?s ?p ?_minimum_integer }",
+     "the default is not a value of its type: parameter 'minimum' must be a whole number"),
 ])
 def test_bad_files_are_left_out_with_the_fix(tmp_path: Path, text: str, problem: str) -> None:
     queries, problems = _catalog(tmp_path, good="#+ summary: s\nASK { ?s ?p ?o }", bad=text)
@@ -156,3 +159,28 @@ def test_the_file_name_up_to_its_first_dot_names_the_query(tmp_path: Path) -> No
     queries, problems = _catalog(tmp_path, **{"events.v2": "#+ summary: s\nASK { ?s ?p ?o }"})
     assert list(queries) == ["events"] and not problems
 
+
+
+def test_two_files_that_name_one_query_are_reported(tmp_path: Path) -> None:
+    queries, problems = _catalog(tmp_path, **{"events": "#+ summary: a\nASK { ?s ?p ?o }",
+                                              "events.v2": "#+ summary: b\nASK { ?s ?p ?o }"})
+    assert [q.summary for q in queries.values()] == ["a"]
+    (message,) = problems
+    assert "events.v2.rq:1" in message and "another file already names the query 'events'" \
+        in message
+
+
+def test_a_yaml_boolean_default_is_the_text_the_researcher_wrote(tmp_path: Path) -> None:
+    text = ("#+ summary: s\n#+ defaults:\n#+   - flag: true\n"
+            "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\n"
+            "SELECT * WHERE { ?s ?p ?_flag_xsd_boolean }")
+    queries, problems = _catalog(tmp_path, flagged=text)
+    assert not problems and queries["flagged"].parameters[0].default == "true"
+
+
+def test_an_enumerated_iri_may_be_given_as_a_prefixed_name() -> None:
+    saved = load_catalog(Settings().queries_dir).queries["events-of-type"]
+    bound = saved.substitutions({"type": "ckg:MissileStrike"}, PREFIXES)
+    assert list(bound.values()) == [ox.NamedNode(PREFIXES["ckg"] + "MissileStrike")]
+    with pytest.raises(ParameterError, match="must be one of"):
+        saved.substitutions({"type": "ckg:Person"}, PREFIXES)

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import bibtexparser
 import pyoxigraph as ox
@@ -127,6 +127,42 @@ def test_injected_syntax_in_a_value_stays_a_value(live_server: str) -> None:
                            params={"text": f'"{attack}'}, timeout=30)
     assert as_text.status_code == 200
     assert _solutions(as_text.content, ox.QueryResultsFormat.JSON) == set()
+    page = _page(f"{live_server}/queries/label-search?text={quote(attack)}")
+    assert page.find("input", id="p-text")["value"] == attack
+    assert page.find(id="count").get_text(strip=True) == "0 rows"
+
+
+def test_a_parameter_given_twice_is_refused(live_server: str) -> None:
+    response = requests.get(f"{live_server}/queries/busiest-actors.csv?minimum=5&minimum=x",
+                            timeout=30)
+    assert response.status_code == 400
+    assert response.json()["message"] == "parameter 'minimum' is given 2 times; give it once"
+
+
+def test_a_page_or_data_as_the_client_weighs_them(live_server: str) -> None:
+    base = f"{live_server}/queries/busiest-actors"
+    prefers_csv = requests.get(base, headers={"Accept": "text/csv, text/html;q=0.5"},
+                               timeout=30)
+    assert prefers_csv.headers["Content-Type"].startswith("text/csv")
+    anything = requests.get(base, headers={"Accept": "*/*"}, timeout=30)
+    assert anything.headers["Content-Type"].startswith("application/sparql-results+json")
+    empty_format = requests.get(f"{base}?format=", headers=HTML, timeout=30)
+    assert empty_format.headers["Content-Type"].startswith("text/html")
+    description = requests.get(f"{live_server}/sparql", timeout=30,
+                               headers={"Accept": "application/rdf+xml, text/html;q=0.5"})
+    assert description.headers["Content-Type"].startswith("application/rdf+xml")
+
+
+def test_revalidation_is_weak_and_never_for_a_refused_query(live_server: str) -> None:
+    base = f"{live_server}/queries/iran-proxies.csv"
+    tag = requests.get(base, timeout=30).headers["ETag"]
+    weak = requests.get(base, headers={"If-None-Match": f"W/{tag}"}, timeout=30)
+    assert weak.status_code == 304
+    star = requests.get(base, headers={"If-None-Match": "*"}, timeout=30)
+    assert star.status_code == 200
+    refused = requests.get(f"{live_server}/queries/wikidata-facts.json",
+                           headers={"If-None-Match": "*"}, timeout=30)
+    assert refused.status_code == 400
 
 
 @pytest.mark.parametrize(("suffix", "media_type", "fmt"), [
@@ -178,6 +214,7 @@ def test_the_query_text_is_served_as_the_file_is(live_server: str) -> None:
 
 
 @pytest.mark.parametrize("address", ["nope", "nope.json", "actor-involvement.pdf",
+                                     "actor-involvement.",
                                      "actor-involvement/x", "..%2Fpyproject.toml"])
 def test_unknown_queries_and_suffixes_are_404(live_server: str, address: str) -> None:
     response = requests.get(f"{live_server}/queries/{address}", timeout=30)
@@ -192,23 +229,42 @@ def test_the_permalink_pins_query_values_and_version(live_server: str,
     parts = urlsplit(permalink)
     assert parts.path == "/queries/events-between-dates"
     # The default of `to` is pinned too: a later change of the default must not change it.
+    query_version = CATALOG.queries["events-between-dates"].version
     assert parse_qs(parts.query) == {"from": ["2020-01-03"], "to": ["2020-01-31"],
-                                     "version": [version]}
+                                     "version": [version], "query-version": [query_version]}
     pinned = requests.get(permalink, headers={"Accept": "text/csv"}, timeout=30)
     assert pinned.status_code == 200 and "killing-of-qassem-soleimani" in pinned.text
+    assert pinned.headers["Link"] == f'<{permalink}>; rel="cite-as"'
     gone = requests.get(permalink.replace(version, "0123456789abcdef"), timeout=30)
     assert gone.status_code == 410
     assert gone.json()["message"].startswith(
         f"this link pins dataset version 0123456789abcdef, but the server now serves version "
         f"{version}")
+    edited = requests.get(permalink.replace(query_version, "00000000"), timeout=30)
+    assert edited.status_code == 410
+    assert edited.json()["message"].startswith(
+        "this link pins version 00000000 of the saved query events-between-dates, but it has "
+        f"changed since (now version {query_version})")
+    # A person following the stale link reads the same message on a page.
+    page = requests.get(permalink.replace(version, "0123456789abcdef"), headers=HTML,
+                        timeout=30)
+    assert page.status_code == 410 and page.headers["Content-Type"].startswith("text/html")
+    message = BeautifulSoup(page.text, "html.parser").find(id="message").get_text()
+    assert message == gone.json()["message"]
+    downloads = soup.select("#downloads a")
+    assert [a.get_text() for a in downloads] == ["JSON", "XML", "CSV", "TSV"]
+    for link in downloads:  # each download is the same pinned answer
+        assert parse_qs(urlsplit(link["href"]).query) == parse_qs(parts.query)
 
 
 def test_the_page_says_how_to_cite_the_result(live_server: str, seed_built: Settings) -> None:
-    version = read_manifest(seed_built.store_dir / "current").dataset_version
+    manifest = read_manifest(seed_built.store_dir / "current")
+    version = manifest.dataset_version
     soup = _page(f"{live_server}/queries/actor-involvement?actor=res:donald-trump")
     permalink = soup.find(id="permalink")["href"]
     text = soup.find(id="citation-text").get_text()
-    assert text.startswith("crisiskg contributors (2026). Everything involving an actor "
+    assert text.startswith(f"crisiskg contributors ({manifest.created[:4]}). Everything "
+                           "involving an actor "
                            "(saved query actor-involvement, actor = res:donald-trump)")
     assert f"dataset version {version}. {permalink} (accessed " in text
     library = bibtexparser.loads(soup.find(id="citation-bibtex").get_text())
@@ -232,6 +288,10 @@ def test_a_federated_query_is_explained_not_run(live_server: str) -> None:
 EXTRA_QUERIES = {
     "needs-value.rq": "#+ summary: Facts about a thing\nSELECT * WHERE { ?_thing_iri ?p ?o }\n",
     "markup.rq": "#+ summary: <script>alert(1)</script>\nASK { ?s ?p ?o }\n",
+    # A parameter named like url_for's own argument, and a result that is not a web address.
+    "odd.rq": ("#+ summary: Odd names\n"
+               "SELECT * WHERE { VALUES (?x ?_address_iri) { (<javascript:alert(1)> <a:b>) } }"
+               "\n"),
 }
 
 
@@ -263,6 +323,14 @@ def test_a_required_value_left_out_asks_for_it_and_runs_nothing(other_server: st
     assert machine.status_code == 400
     assert machine.json()["message"] == ("needs-value needs parameter 'thing': an IRI, such as "
                                          "https://w3id.org/crisiskg/resource/iran, or res:iran")
+
+
+def test_odd_names_and_addresses_are_served_safely(other_server: str) -> None:
+    soup = _page(f"{other_server}/queries/odd?address=a:b")
+    assert parse_qs(urlsplit(soup.find(id="permalink")["href"]).query)["address"] == ["a:b"]
+    cells = soup.select("#results tbody td")
+    assert sorted(c.get_text(strip=True) for c in cells) == ["a:b", "javascript:alert(1)"]
+    assert soup.select("#results tbody a") == []  # neither is a web address: no links
 
 
 def test_markup_in_a_query_s_metadata_is_shown_as_text(other_server: str) -> None:
@@ -304,8 +372,11 @@ def test_each_operation_answers_as_its_description_says(live_server: str) -> Non
             schema = parameter["schema"]
             if parameter["name"] in ("format", "version"):
                 continue
-            if parameter["required"]:
-                values[parameter["name"]] = (schema.get("enum") or [f"{RES}iran"])[0]
+            # Every value given, as a client reading the document would: the default, else
+            # the first enumerated value, else a resource of the graph.
+            fallback = str(schema.get("default", (schema.get("enum") or [f"{RES}iran"])[0]))
+            values[parameter["name"]] = fallback.lower() if schema["type"] == "boolean" \
+                else fallback
         for media_type in operation["responses"]["200"]["content"]:
             response = requests.get(f"{live_server}{path}", params=values,
                                     headers={"Accept": media_type}, timeout=30)
