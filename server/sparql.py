@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from kg.errors import QueryError, UnsupportedMediaType
@@ -75,12 +75,17 @@ def _query_text(parameters: MultiDict[str, str]) -> str | None:
 
 
 def _editor_page(endpoint: str) -> str:
-    """The query editor for browsers, with the saved queries that run as written (no values
-    to give, no defaults to apply) as examples."""
-    examples = [{"name": q.name, "summary": q.summary, "text": q.text}
-                for q in get_catalog().queries.values()
-                if not q.needs_internet and not any(p.required or p.default is not None
-                                                    for p in q.parameters)]
+    """The query editor for browsers, with the saved queries as examples: those that run as
+    written open in the editor; those with values to give open their form."""
+    examples = []
+    for query in get_catalog().queries.values():
+        if query.needs_internet:
+            continue
+        example = {"name": query.name, "summary": query.summary, "text": query.text}
+        if query.parameters:
+            # The editor cannot bind values (pasting them in is what we never do).
+            example["page"] = url_for("queries.saved_query", address=query.name)
+        examples.append(example)
     return render_template("sparql.html", endpoint=endpoint, examples=examples)
 
 

@@ -20,6 +20,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from kg.saved_queries import load_catalog
 from server.assets import ASSETS, NODE_MODULES, assets_installed
 
 REPO = Path(__file__).resolve().parent.parent
@@ -231,3 +232,16 @@ def test_a_bad_value_in_the_form_is_explained_beside_it(browser: WebDriver,
     browser.get(f"{live_server}/queries/busiest-actors?minimum=many")
     assert wait_for(browser, "#error").text == (
         "parameter 'minimum' must be a whole number, such as 3, not 'many'")
+
+
+def test_every_saved_query_is_offered_and_one_with_values_opens_its_form(
+        browser: WebDriver, live_server: str) -> None:
+    _open_editor(browser, live_server)
+    offered = [o.get_attribute("value") for o in
+               browser.find_elements(By.CSS_SELECTOR, "#examples option") if o.get_attribute(
+                   "value")]
+    catalog = load_catalog(REPO / "queries").queries
+    assert sorted(offered) == sorted(n for n, q in catalog.items() if not q.needs_internet)
+    Select(browser.find_element(By.ID, "examples")).select_by_value("events-between-dates")
+    WebDriverWait(browser, 30).until(lambda d: "/queries/events-between-dates" in d.current_url)
+    assert wait_for(browser, "#p-from").get_attribute("value") == "2020-01-01"
