@@ -26,6 +26,7 @@ import yaml
 from kg.errors import ParameterError, Problem
 from kg.namespaces import EXTERNAL_PREFIXES, Namespaces
 from kg.querying import NOT_SYNTAX
+from kg.sparql import BOOLEAN, GRAPH, SOLUTIONS
 
 __all__ = ["RESERVED", "Catalog", "Parameter", "SavedQuery", "Substitutions", "load_catalog"]
 
@@ -150,6 +151,11 @@ class SavedQuery:
     #: Whether grlc can run it: grlc pastes parameter values in place of their variables,
     #: which breaks a SELECT list that names one (parameters used only in FILTER need that).
     grlc_compatible: bool = True
+
+    @property
+    def kind(self) -> str:
+        """The kind of result it gives: solutions, a boolean or a graph (kg.sparql)."""
+        return {"SELECT": SOLUTIONS, "ASK": BOOLEAN}.get(self.form, GRAPH)
 
     @property
     def version(self) -> str:

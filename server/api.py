@@ -95,17 +95,13 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
-def _kinds(query: SavedQuery) -> list[str]:
-    return [{"SELECT": SOLUTIONS, "ASK": BOOLEAN}.get(query.form, GRAPH)]
-
-
 def _operation(query: SavedQuery) -> dict[str, Any]:
     description = query.description
     if query.needs_internet:
         description += ("\n\nUses SERVICE to reach another endpoint: this server refuses "
                         "federated queries (400); run it with `kg run " + query.name + "`.")
     responses: dict[str, Any] = {
-        "200": {"description": "The answer", "content": _content(_kinds(query))},
+        "200": {"description": "The answer", "content": _content([query.kind])},
         "400": _ERROR, "406": _ERROR,
         "410": {"description": "`version` pins a dataset version this server no longer "
                                "serves", "content": _ERROR_CONTENT},
@@ -117,7 +113,7 @@ def _operation(query: SavedQuery) -> dict[str, Any]:
         "description": description.strip(),
         "tags": list(query.tags),
         "parameters": [*(_parameter(p) for p in query.parameters),
-                       _format_parameter(_kinds(query)),
+                       _format_parameter([query.kind]),
                        {"name": "version", "in": "query", "required": False,
                         "schema": {"type": "string"},
                         "description": "Pin the dataset version (answers 410 if another "

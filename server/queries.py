@@ -90,11 +90,9 @@ def saved_query(address: str) -> Response:
         return Response(query.text, mimetype=SPARQL_QUERY)
     format_param = _format_for_suffix(suffix) if suffix else request.args.get("format") or None
     values = _values(request.args)
-    if format_param is None and prefers_html(request.accept_mimetypes,
-                                             media_types(_kind(query))):
-        _check_pins(query, request.args)
-        return _page(query, values)
     _check_pins(query, request.args)
+    if format_param is None and prefers_html(request.accept_mimetypes, media_types(query.kind)):
+        return _page(query, values)
     query_request = _request(query, values, format_param, request.headers.get("Accept"))
     response = respond(query_request)
     # Where this very answer can be found again (RFC 8574), for programs that cite it.
@@ -114,10 +112,6 @@ def _values(arguments: MultiDict[str, str]) -> dict[str, str]:
         if key not in OWN_KEYS:
             values[key] = given[0]
     return values
-
-
-def _kind(query: SavedQuery) -> str:
-    return {"SELECT": SOLUTIONS, "ASK": BOOLEAN}.get(query.form, GRAPH)
 
 
 def _format_for_suffix(suffix: str) -> str:
@@ -195,7 +189,7 @@ def _page(query: SavedQuery, values: Mapping[str, str]) -> Response:
     page = render_template(
         "saved_query.html", query=query, values=filled, error=error, missing=missing,
         results=results, permalink=permalink, version=manifest.dataset_version,
-        downloads=_downloads(query, values, results["kind"] if results else _kind(query)),
+        downloads=_downloads(query, values, results["kind"] if results else query.kind),
         citation=_citation(query, {k: v for k, v in filled.items() if v}, permalink,
                            manifest))
     return Response(page, status=status, mimetype="text/html", headers={"Vary": "Accept"})
@@ -291,7 +285,6 @@ def _bibtex(text: str) -> str:
 
 def _describe(query: SavedQuery) -> dict[str, Any]:
     """A saved query for machines: what it asks, its parameters, where to run it."""
-    kinds = _kind(query)
     return {
         "name": query.name, "summary": query.summary, "description": query.description,
         "tags": list(query.tags), "form": query.form, "needs_internet": query.needs_internet,
@@ -302,6 +295,6 @@ def _describe(query: SavedQuery) -> dict[str, Any]:
         "page": url_for(".saved_query", address=query.name, _external=True),
         "query": url_for(".saved_query", address=f"{query.name}.rq", _external=True),
         "results": {fmt.name: url_for(".saved_query", address=f"{query.name}.{_suffix(fmt)}",
-                                      _external=True) for fmt in formats_for(kinds)},
+                                      _external=True) for fmt in formats_for(query.kind)},
     }
 
