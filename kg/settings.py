@@ -31,6 +31,8 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
     "row_cap": ("KG_ROW_CAP", "Most rows (solutions, or triples) one answer may have."),
     "access_log": ("KG_ACCESS_LOG", "Where `kg serve` logs each request: `-` for standard output, "
                    "or a file; unset, requests are not logged (each line costs about 0.2 ms)."),
+    "service_allow": ("KG_SERVICE_ALLOW", "Endpoints a query may reach with SERVICE, separated "
+                      "by spaces; empty, SERVICE is refused. Default: Wikidata's and DBpedia's."),
     "admin_token": ("KG_ADMIN_TOKEN", "Bearer token that enables SPARQL Update and Graph Store "
                     "writes; unset, the endpoint is read-only. Never logged."),
 }
@@ -59,6 +61,8 @@ class Settings:
     query_timeout: float = 30.0
     row_cap: int = 100_000
     access_log: str | None = None
+    service_allow: tuple[str, ...] = ("https://query.wikidata.org/sparql",
+                                      "https://dbpedia.org/sparql")
     admin_token: str | None = field(default=None, repr=False)  # a secret: kept out of reprs
 
     @classmethod
@@ -99,6 +103,13 @@ def _coerce(cls: type[Settings], name: str, value: object) -> object:
         if number < 1 or (name == "port" and number > 65535):
             raise SettingsError(f"{variable} is out of range: {number}")
         return number
+    if isinstance(default, tuple):
+        endpoints = tuple(value) if isinstance(value, tuple) else tuple(str(value).split())
+        for endpoint in endpoints:
+            if not _ABSOLUTE_IRI.fullmatch(endpoint):
+                raise SettingsError(f"{variable} lists endpoints as absolute http(s) IRIs "
+                                    f"separated by spaces; {endpoint!r} is not one")
+        return endpoints
     text = str(value)
     if name == "admin_token" and len(text) < 16:
         raise SettingsError(f"{variable} must be at least 16 characters (a secret, not a word)")

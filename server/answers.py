@@ -9,9 +9,9 @@ from collections.abc import Callable
 from flask import Response, current_app, request
 from werkzeug.wsgi import wrap_file
 
-from kg.errors import KGError, QueryError, QueryTimeout
+from kg.errors import KGError, QueryTimeout
 from kg.evaluation import QueryRequest, evaluate
-from kg.querying import mentions_service
+from kg.federation import check_services
 from kg.sparql import Answer
 from kg.store import ReadStore
 from server.cache import CachedAnswer, StoredAnswer, etag_for
@@ -81,10 +81,8 @@ def respond(query_request: QueryRequest) -> Response:
 
 
 def _refuse_service(query_request: QueryRequest) -> None:
-    if mentions_service(query_request.query):
-        # Until federation has an allow-list, SERVICE would let anyone make this server send
-        # requests to any address, internal ones included.
-        raise QueryError("federated queries (SERVICE) are not enabled on this endpoint")
+    check_services(query_request.query, query_request.prefixes, query_request.base_iri,
+                   current_app.config["KG_SETTINGS"].service_allow)
 
 
 def _evaluate(store: ReadStore, query_request: QueryRequest, timeout: float) -> Answer:

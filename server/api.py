@@ -98,8 +98,8 @@ def openapi_document() -> dict[str, Any]:
 def _operation(query: SavedQuery) -> dict[str, Any]:
     description = query.description
     if query.needs_internet:
-        description += ("\n\nUses SERVICE to reach another endpoint: this server refuses "
-                        "federated queries (400); run it with `kg run " + query.name + "`.")
+        description += ("\n\nUses SERVICE to reach another endpoint: it runs only if this "
+                        "server allows that endpoint (400 otherwise) and can reach it.")
     responses: dict[str, Any] = {
         "200": {"description": "The answer", "content": _content([query.kind])},
         "400": _ERROR, "406": _ERROR,

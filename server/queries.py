@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from kg.errors import NotFound, ParameterError, VersionGone
+from kg.errors import NotFound, ParameterError, QueryError, VersionGone
 from kg.evaluation import QueryRequest
 from kg.namespaces import Namespaces
 from kg.saved_queries import Catalog, SavedQuery, load_catalog
@@ -177,10 +177,10 @@ def _page(query: SavedQuery, values: Mapping[str, str]) -> Response:
     missing = [p.name for p in query.parameters
                if p.required and not values.get(p.name) and p.default is None]
     status = 200
-    if not missing and not query.needs_internet:
+    if not missing:
         try:
             results = _results(query, values)
-        except ParameterError as bad:
+        except QueryError as bad:  # a bad value, or a SERVICE this server may not reach
             # Shown beside the form, which keeps what was typed, rather than as a bare error.
             error, status = bad.message, bad.status
     manifest = get_store().manifest

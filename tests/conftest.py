@@ -140,8 +140,9 @@ def serve(store_dir: Path, **settings: str) -> Iterator[str]:
     `settings` are extra KG_* variables, e.g. KG_QUERY_TIMEOUT="2".
     """
     port = free_port()
+    # No SERVICE to the internet from the tests: a test that needs one allows it.
     env = {**os.environ, "KG_STORE_DIR": str(store_dir), "KG_HOST": "127.0.0.1",
-           "KG_PORT": str(port), "KG_WORKERS": "2", **settings}
+           "KG_PORT": str(port), "KG_WORKERS": "2", "KG_SERVICE_ALLOW": "", **settings}
     log = store_dir / "serve.log"
     output = log.open("wb")
     process = subprocess.Popen([sys.executable, "-m", "kg", "serve"], env=env,

@@ -274,9 +274,14 @@ def test_the_page_says_how_to_cite_the_result(live_server: str, seed_built: Sett
     assert entry["title"].startswith("Everything involving an actor")
 
 
-def test_a_federated_query_is_explained_not_run(live_server: str) -> None:
-    soup = _page(f"{live_server}/queries/wikidata-facts")
-    assert "kg run wikidata-facts" in soup.find(class_="warning").get_text()
+def test_a_federated_query_says_where_it_runs(live_server: str) -> None:
+    # The test servers allow no SERVICE endpoint (conftest.serve).
+    response = requests.get(f"{live_server}/queries/wikidata-facts", headers=HTML, timeout=30)
+    assert response.status_code == 400
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert "KG_SERVICE_ALLOW" in soup.find(class_="warning").get_text()
+    assert soup.find(id="error").get_text(strip=True) == (
+        "federated queries (SERVICE) are not enabled on this endpoint")
     assert soup.find(id="results") is None
     machine = requests.get(f"{live_server}/queries/wikidata-facts.json", timeout=30)
     assert machine.status_code == 400
@@ -365,7 +370,7 @@ def test_each_operation_answers_as_its_description_says(live_server: str) -> Non
     document = requests.get(f"{live_server}/openapi.json", timeout=30).json()
     for path, item in document["paths"].items():
         operation = item["get"]
-        if not path.startswith("/queries/") or "federated" in operation["description"]:
+        if not path.startswith("/queries/") or "SERVICE" in operation["description"]:
             continue
         values = {}
         for parameter in operation["parameters"]:

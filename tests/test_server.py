@@ -79,8 +79,10 @@ def test_service_is_refused_and_nothing_is_contacted(client: FlaskClient) -> Non
             "query": f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> "
                      "{ ?s ?p ?o } }"})
         assert response.status_code == 400
-        assert response.get_json()["message"] == \
-            "federated queries (SERVICE) are not enabled on this endpoint"
+        assert response.get_json()["message"] == (
+            f"SERVICE <http://127.0.0.1:{port}/sparql> is not allowed on this endpoint; the "
+            "allowed endpoints are https://query.wikidata.org/sparql, "
+            "https://dbpedia.org/sparql (setting KG_SERVICE_ALLOW)")
         with pytest.raises(BlockingIOError):
             listener.accept()
 
