@@ -39,6 +39,10 @@ def etag(query_request: QueryRequest) -> str:
 def answer(query_request: QueryRequest, key: str) -> CachedAnswer | StoredAnswer:
     """The answer, from the cache under `key` or evaluated (and then cached)."""
     _refuse_service(query_request)
+    return _cached_or_evaluated(query_request, key)
+
+
+def _cached_or_evaluated(query_request: QueryRequest, key: str) -> CachedAnswer | StoredAnswer:
     store = get_store()
     cache = get_cache()
     cached = cache.get(key, store.build)
@@ -70,7 +74,7 @@ def respond(query_request: QueryRequest) -> Response:
     if not conditions.star_tag and conditions.contains_weak(key):
         ANSWERS.labels("not_modified").inc()
         return _answer_headers(Response(status=304), key, truncated=False)
-    found = answer(query_request, key)
+    found = _cached_or_evaluated(query_request, key)  # SERVICE was checked above
     if isinstance(found, StoredAnswer):
         response = Response(wrap_file(request.environ, found.file), mimetype=found.media_type,
                             direct_passthrough=True)

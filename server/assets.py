@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, send_file
+from flask import Blueprint, Response, abort, send_file
 
-from kg.namespaces import Namespaces
-from kg.settings import Settings
+from server.store import get_prefixes
 
 __all__ = ["ASSETS", "NODE_MODULES", "assets_installed", "blueprint"]
 
@@ -53,7 +52,6 @@ def asset(name: str) -> Response:
 @blueprint.app_context_processor
 def _editor_context() -> dict[str, Any]:
     """What the editor page needs: whether the assets are there, and the prefixes to show."""
-    settings: Settings = current_app.config["KG_SETTINGS"]
     return {"assets_installed": assets_installed,
             # Pairs, not a mapping: `tojson` sorts keys, and ckg: and res: come first.
-            "sparql_prefixes": list(Namespaces(settings.base_iri).prefixes().items())}
+            "sparql_prefixes": list(get_prefixes().items())}

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, render_template
 
-from kg.namespaces import Namespaces
 from server.queries import get_catalog
-from server.store import get_build, get_store
+from server.store import get_build, get_prefixes, get_store
 
 __all__ = ["blueprint"]
 
@@ -24,10 +23,9 @@ SELECT ?document ?title ?author WHERE {
 def landing() -> Response:
     """The dataset at a glance, with the ways in."""
     build = get_build()
-    prefixes = Namespaces(current_app.config["KG_SETTINGS"].base_iri).prefixes()
     documents = [{"iri": row["document"].value, "title": row["title"].value,
                   "author": row["author"].value if row["author"] else ""}
-                 for row in get_store().query(_DOCUMENTS, prefixes=prefixes)]
+                 for row in get_store().query(_DOCUMENTS, prefixes=get_prefixes())]
     counts = build.manifest.counts
     classes = sorted(counts.get("entities_by_class", {}).items(), key=lambda kv: -kv[1])
     page = render_template(

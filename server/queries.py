@@ -29,7 +29,7 @@ from kg.store import Manifest
 from server.answers import answer, etag, respond
 from server.cache import StoredAnswer
 from server.negotiation import choose_for_query, media_types, prefers_html
-from server.store import get_store
+from server.store import get_prefixes, get_store
 
 __all__ = ["SUFFIXES", "blueprint", "get_catalog"]
 
@@ -162,7 +162,7 @@ def _permalink(query: SavedQuery, values: Mapping[str, str]) -> str:
 def _request(query: SavedQuery, values: Mapping[str, str], format_param: str | None,
              accept: str | None) -> QueryRequest:
     settings: Settings = current_app.config["KG_SETTINGS"]
-    prefixes = Namespaces(settings.base_iri).prefixes()
+    prefixes = get_prefixes()
     return QueryRequest(
         query=query.text, dataset=Dataset(), prefixes=prefixes,
         base_iri=url_for("sparql.query", _external=True),
@@ -204,7 +204,7 @@ def _results(query: SavedQuery, values: Mapping[str, str]) -> dict[str, Any]:
     body = found.file.read() if isinstance(found, StoredAnswer) else found.body
     if isinstance(found, StoredAnswer):
         found.file.close()
-    prefixes = Namespaces(current_app.config["KG_SETTINGS"].base_iri).prefixes()
+    prefixes = get_prefixes()
     truncated = current_app.config["KG_SETTINGS"].row_cap if found.truncated else None
     if found.media_type == "application/n-triples":
         triples = ox.parse(body, ox.RdfFormat.N_TRIPLES)

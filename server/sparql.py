@@ -7,20 +7,18 @@ Without a query, GET answers with the SPARQL Service Description (or, for a brow
 
 from __future__ import annotations
 
-import functools
-
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from kg.errors import QueryError, UnsupportedMediaType
 from kg.evaluation import QueryRequest
-from kg.namespaces import Namespaces
 from kg.sparql import GRAPH, Dataset
 from server.answers import respond
 from server.bodies import FORM, QUERY, UPDATE, utf8_text
 from server.description import service_description
 from server.negotiation import choose_for_query, media_types, prefers_html
 from server.queries import get_catalog
+from server.store import get_prefixes
 
 __all__ = ["blueprint"]
 
@@ -44,7 +42,7 @@ def query() -> Response:
         query=text,
         dataset=Dataset(tuple(parameters.getlist("default-graph-uri")),
                         tuple(parameters.getlist("named-graph-uri"))),
-        prefixes=_prefixes(settings.base_iri),
+        prefixes=get_prefixes(),
         base_iri=base_url,
         formats=dict(formats),
         row_cap=settings.row_cap,
@@ -88,7 +86,3 @@ def _editor_page(endpoint: str) -> str:
         examples.append(example)
     return render_template("sparql.html", endpoint=endpoint, examples=examples)
 
-
-@functools.lru_cache(maxsize=4)
-def _prefixes(base_iri: str) -> dict[str, str]:
-    return Namespaces(base_iri).prefixes()

@@ -7,6 +7,7 @@ the newest build from its next request.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +15,12 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from kg.errors import StoreError
+from kg.namespaces import Namespaces
 from kg.settings import Settings
 from kg.store import Manifest, ReadStore, current_build, read_manifest
 from server.cache import AnswerCache
 
-__all__ = ["Build", "get_build", "get_cache", "get_store", "init_app"]
+__all__ = ["Build", "get_build", "get_cache", "get_prefixes", "get_store", "init_app"]
 
 _KEY = "kg_store"
 
@@ -64,6 +66,17 @@ def get_store() -> ReadStore:
         opened[1].close()
     state[_KEY] = (link, fresh)
     return fresh
+
+
+def get_prefixes() -> dict[str, str]:
+    """The prefixes predeclared for every query and page (the same dict each time: read it,
+    never change it)."""
+    return _prefixes(current_app.config["KG_SETTINGS"].base_iri)
+
+
+@functools.lru_cache(maxsize=4)
+def _prefixes(base_iri: str) -> dict[str, str]:
+    return Namespaces(base_iri).prefixes()
 
 
 def get_cache() -> AnswerCache:
