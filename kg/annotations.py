@@ -22,11 +22,13 @@ import yaml
 from kg.corpus import Claim, Corpus, DocumentAnnotation, Entity, Mention, Quote, Statement
 from kg.edtf import EdtfError, parse_edtf
 from kg.errors import AnnotationError, Problem
+from kg.links import LinkTable, read_links
 from kg.vocabulary import Vocabulary
 
-__all__ = ["ENTITIES_FILE", "annotation_schema", "load_corpus"]
+__all__ = ["ENTITIES_FILE", "LINKS_FILE", "annotation_schema", "load_corpus"]
 
 ENTITIES_FILE = "entities.yaml"
+LINKS_FILE = "links.yaml"
 
 #: Properties the build writes itself; annotators express them through other fields.
 BUILD_PROPERTIES = frozenset({
@@ -42,9 +44,9 @@ _XSD = "http://www.w3.org/2001/XMLSchema#"
 _INTEGER_TYPES = {_XSD + t for t in ("integer", "nonNegativeInteger", "positiveInteger")}
 
 
-def annotation_schema() -> dict[str, Any]:
-    """The JSON Schema of annotation files."""
-    text = resources.files("kg").joinpath("schema/annotation.schema.json").read_text("utf-8")
+def annotation_schema(name: str = "annotation") -> dict[str, Any]:
+    """The JSON Schema of annotation files (or of `links.yaml`, by name)."""
+    text = resources.files("kg").joinpath(f"schema/{name}.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -141,7 +143,7 @@ class _Reader:
 
     # -- files -----------------------------------------------------------------------------------
 
-    def read_yaml(self, path: Path) -> _Map | None:
+    def read_yaml(self, path: Path, schema: str = "annotation") -> _Map | None:
         shown = _display(path)
         try:
             data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
@@ -161,7 +163,7 @@ class _Reader:
             self.problem(f"{shown}:1", "must be a mapping with document, entities, mentions, "
                          "claims and statements", "see the annotation format in the README")
             return None
-        validator = jsonschema.Draft202012Validator(annotation_schema())
+        validator = jsonschema.Draft202012Validator(annotation_schema(schema))
         failures = sorted(validator.iter_errors(data),
                           key=lambda e: [(0, p, "") if isinstance(p, int) else (1, 0, str(p))
                                          for p in e.absolute_path])
@@ -169,7 +171,7 @@ class _Reader:
             location = "/".join(str(p) for p in failure.absolute_path) or "(top level)"
             self.problem(f"{shown}:{_line_of(data, failure.absolute_path)}",
                          f"{location}: {_schema_message(failure)}",
-                         "see the README's annotation format and kg/schema/annotation.schema.json")
+                         f"see the README's annotation format and kg/schema/{schema}.schema.json")
         return None if failures else data
 
     def declare(self, path: Path, data: _Map) -> None:
@@ -559,9 +561,17 @@ def load_corpus(corpus_dir: Path, vocabulary: Vocabulary) -> Corpus:
                        "annotate a document: put <name>.txt and <name>.yaml in documents/")
     if not dropped:  # cross-checks on half a corpus would only report noise
         reader.check()
+    links_path = corpus_dir / LINKS_FILE
+    links: LinkTable = LinkTable()
+    if links_path.exists() and not dropped:
+        data = reader.read_yaml(links_path, schema="links")
+        if data is not None:
+            links = read_links(data.get("links", []), _display(links_path), reader.entities,
+                               vocabulary, reader.problem, reader.warnings)
     if reader.problems:
         count = len(reader.problems)
         raise AnnotationError(
             f"the corpus has {count} problem{'s' if count != 1 else ''}", tuple(reader.problems)
         )
-    return Corpus(tuple(reader.documents), dict(reader.entities), tuple(reader.warnings))
+    return Corpus(tuple(reader.documents), dict(reader.entities), tuple(reader.warnings),
+                  links.identifiers, links.coordinates)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.annotations import load_corpus
+from kg.annotations import ENTITIES_FILE, LINKS_FILE, load_corpus
 from kg.corpus import Corpus
 from kg.namespaces import Namespaces
 from kg.rdf import BuiltGraph, build_graph
@@ -68,9 +68,8 @@ def dataset_version(corpus: Corpus, ns: Namespaces) -> str:
     for part in (ontology_text(ns), shapes_text(ns)):
         digest.update(part.encode("utf-8"))
     paths = {d.annotation_path for d in corpus.documents} | {d.text_path for d in corpus.documents}
-    shared = next(iter(corpus.documents)).annotation_path.parent.parent / "entities.yaml"
-    if shared.exists():
-        paths.add(shared)
+    corpus_dir = next(iter(corpus.documents)).annotation_path.parent.parent
+    paths |= {p for p in (corpus_dir / ENTITIES_FILE, corpus_dir / LINKS_FILE) if p.exists()}
     for path in sorted(paths):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())

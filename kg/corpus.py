@@ -10,9 +10,11 @@ from pathlib import Path
 
 __all__ = [
     "Claim",
+    "Coordinates",
     "Corpus",
     "DocumentAnnotation",
     "Entity",
+    "ExternalLink",
     "Mention",
     "Quote",
     "Statement",
@@ -98,12 +100,37 @@ class DocumentAnnotation:
 
 
 @dataclass(frozen=True)
+class ExternalLink:
+    """An entity's identifier in an outside knowledge base, and where it was verified."""
+
+    entity: str
+    kb: str  # wikidata, dbpedia or geonames
+    id: str  # Q-id, English Wikipedia title, or GeoNames id
+    source: str
+    where: str
+    exact: bool = True  # owl:sameAs; False for skos:closeMatch
+
+
+@dataclass(frozen=True)
+class Coordinates:
+    """A place's WGS84 point, and where it was verified."""
+
+    entity: str
+    lat: float
+    long: float
+    source: str
+    where: str
+
+
+@dataclass(frozen=True)
 class Corpus:
     """Every document and every entity, keyed by id."""
 
     documents: tuple[DocumentAnnotation, ...]
     entities: dict[str, Entity] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # worth a look, but not wrong
+    links: tuple[ExternalLink, ...] = ()
+    coordinates: tuple[Coordinates, ...] = ()
 
     def document(self, identifier: str) -> DocumentAnnotation:
         """The document with this id."""

@@ -13,12 +13,14 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pyoxigraph as ox
 
 from kg.corpus import Claim, Corpus, DocumentAnnotation, Entity, Quote, Statement
 from kg.edtf import DateSpan, combine, parse_edtf
 from kg.errors import AnnotationError, Problem
+from kg.links import external_iri
 from kg.namespaces import EXTERNAL_PREFIXES, Namespaces
 from kg.vocabulary import Vocabulary, ontology_text
 
@@ -34,6 +36,9 @@ _SKOS = EXTERNAL_PREFIXES["skos"]
 _OA = EXTERNAL_PREFIXES["oa"]
 _PROV = EXTERNAL_PREFIXES["prov"]
 _DCTERMS = EXTERNAL_PREFIXES["dcterms"]
+_OWL = EXTERNAL_PREFIXES["owl"]
+_GEO = EXTERNAL_PREFIXES["geo"]
+_GSP = EXTERNAL_PREFIXES["gsp"]
 
 
 def _n(iri: str) -> ox.NamedNode:
@@ -266,6 +271,41 @@ class _Writer:
         name = "datePrecision" if on_event else "precision"
         self.add(node, self.term(name), self.term(f"{span.precision}Precision"))
 
+    # -- links out ---------------------------------------------------------------------------------
+
+    def links(self) -> None:
+        """owl:sameAs (or skos:closeMatch) and coordinates, each with where it was verified.
+
+        They go to their own graph: they come from outside sources, not from the documents, and
+        a researcher who wants only what the texts say can leave that graph out.
+        """
+        self.graph = _n(self.ns.graph("links"))
+        source = self.term("verificationSource")
+        for link in self.corpus.links:
+            entity, target = self.res(link.entity), _n(external_iri(link.kb, link.id))
+            predicate = _n(_OWL + "sameAs") if link.exact else _n(_SKOS + "closeMatch")
+            self.add(entity, predicate, target)
+            node = self.res(f"{link.entity}/link/{link.kb}/{_digest(target.value)}")
+            self.out.origins[node.value] = link.where
+            self.add(node, _TYPE, _n(_RDF + "Statement"))
+            self.add(node, _n(_RDF + "subject"), entity)
+            self.add(node, _n(_RDF + "predicate"), predicate)
+            self.add(node, _n(_RDF + "object"), target)
+            self.add(node, source, ox.Literal(link.source))
+        decimal = _n(_XSD + "decimal")
+        for point in self.corpus.coordinates:
+            entity = self.res(point.entity)
+            lat, long = _decimal(point.lat), _decimal(point.long)
+            self.add(entity, _n(_GEO + "lat"), ox.Literal(lat, datatype=decimal))
+            self.add(entity, _n(_GEO + "long"), ox.Literal(long, datatype=decimal))
+            geometry = self.res(f"{point.entity}/geometry")
+            self.out.origins[geometry.value] = point.where
+            self.add(entity, _n(_GSP + "hasGeometry"), geometry)
+            self.add(geometry, _TYPE, _n(_GSP + "Geometry"))
+            self.add(geometry, _n(_GSP + "asWKT"), ox.Literal(
+                f"POINT({long} {lat})", datatype=_n(_GSP + "wktLiteral")))  # CRS84: long first
+            self.add(geometry, source, ox.Literal(point.source))
+
     # -- dates combined across documents -----------------------------------------------------------
 
     def event_dates(self, inferred: ox.NamedNode) -> None:
@@ -312,6 +352,11 @@ class _Writer:
                                   f"{'s' if len(problems) != 1 else ''}", tuple(problems))
 
 
+def _decimal(value: float) -> str:
+    """A float as a canonical xsd:decimal (no exponent, no trailing zeros: the store's form)."""
+    return format(Decimal(repr(value)).normalize(), "f")
+
+
 def _clip(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -327,11 +372,12 @@ def _digest(*parts: str) -> str:
 
 
 def build_graph(corpus: Corpus, vocabulary: Vocabulary, ns: Namespaces) -> BuiltGraph:
-    """All quads of the corpus: each document's graph, the ontology graph, combined dates."""
+    """All quads of the corpus: each document's graph, the ontology graph, combined dates, links."""
     writer = _Writer(ns, vocabulary, corpus)
     for doc in corpus.documents:
         writer.document(doc)
     writer.event_dates(_n(ns.graph("inferred")))
+    writer.links()
     ontology_graph = _n(ns.graph("ontology"))
     for triple in ox.parse(ontology_text(ns), ox.RdfFormat.TURTLE):
         writer.out.quads.append(ox.Quad(triple.subject, triple.predicate, triple.object,

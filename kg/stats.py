@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kg.links import knowledge_base_of
 from kg.namespaces import Namespaces
 from kg.settings import Settings
 from kg.store import ReadStore
 
-__all__ = ["StoreStats", "store_stats"]
+__all__ = ["LinkCoverage", "StoreStats", "store_stats"]
 
 _BY_CLASS = """
 SELECT ?class (COUNT(DISTINCT ?x) AS ?n) WHERE {
@@ -27,7 +28,8 @@ WHERE {
     OPTIONAL { ?x ckg:evidence ?a . BIND(?x AS ?evidenced) } }
   UNION
   { ?st a rdf:Statement .
-    OPTIONAL { ?st ckg:evidence|prov:wasDerivedFrom ?e . BIND(?st AS ?st_ev) } }
+    OPTIONAL { ?st ckg:evidence|prov:wasDerivedFrom|ckg:verificationSource ?e .
+               BIND(?st AS ?st_ev) } }
 }
 """
 # Facts a document asserts (ontology properties between things, or with values) and whether the
@@ -39,7 +41,7 @@ SELECT (COUNT(*) AS ?facts) (SUM(IF(?quoted, 1, 0)) AS ?quoted_facts) WHERE {
     FILTER(STRSTARTS(STR(?p), STR(ckg:)) && ?p NOT IN (ckg:evidence, ckg:claims, ckg:claimText,
       ckg:claimedBy, ckg:about, ckg:claimSource, ckg:hasParticipation, ckg:participant, ckg:role,
       ckg:edtf, ckg:earliest, ckg:latest, ckg:precision, ckg:earliestDate, ckg:latestDate,
-      ckg:datePrecision, ckg:sha256))
+      ckg:datePrecision, ckg:sha256, ckg:verificationSource))
     FILTER NOT EXISTS { ?s a rdf:Statement }
   }
   FILTER(?g NOT IN (?ontology, ?inferred))
@@ -47,14 +49,31 @@ SELECT (COUNT(*) AS ?facts) (SUM(IF(?quoted, 1, 0)) AS ?quoted_facts) WHERE {
                            ckg:evidence ?annotation } } AS ?quoted)
 }
 """
-_LINKS = """
-SELECT ?kb (COUNT(DISTINCT ?x) AS ?n) WHERE {
-  ?x owl:sameAs ?target .
-  BIND(IF(STRSTARTS(STR(?target), "http://www.wikidata.org/"), "Wikidata",
-       IF(STRSTARTS(STR(?target), "http://dbpedia.org/"), "DBpedia",
-       IF(STRSTARTS(STR(?target), "https://sws.geonames.org/"), "GeoNames", "other"))) AS ?kb)
-} GROUP BY ?kb ORDER BY ?kb
+# Actors and places: the entities an outside knowledge base can have (events and claims are ours).
+_LINKABLE = """
+SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {
+  ?x a ?class . ?class rdfs:subClassOf* ?top . VALUES ?top { ckg:Actor ckg:Location }
+}
 """
+_LINKS = """
+SELECT ?x ?relation ?target WHERE {
+  VALUES ?relation { owl:sameAs skos:closeMatch } ?x ?relation ?target
+}
+"""
+_PLACES = """
+SELECT (COUNT(DISTINCT ?place) AS ?places) (COUNT(DISTINCT ?located) AS ?with_coordinates) WHERE {
+  ?place a ?class . ?class rdfs:subClassOf* ckg:Location .
+  OPTIONAL { ?place geo:lat ?lat . BIND(?place AS ?located) }
+}
+"""
+
+
+@dataclass
+class LinkCoverage:
+    """How many actors and places one knowledge base links."""
+
+    exact: int = 0  # owl:sameAs
+    close: int = 0  # skos:closeMatch, and no owl:sameAs to the same knowledge base
 
 
 @dataclass
@@ -64,7 +83,10 @@ class StoreStats:
     quads: int
     graphs: list[str]
     by_class: dict[str, int] = field(default_factory=dict)
-    links: dict[str, int] = field(default_factory=dict)
+    links: dict[str, LinkCoverage] = field(default_factory=dict)
+    linkable: int = 0
+    places: int = 0
+    places_with_coordinates: int = 0
     things: int = 0
     with_evidence: int = 0
     statements: int = 0
@@ -81,8 +103,13 @@ class StoreStats:
                  f"{self.statements_with_evidence}/{self.statements} statements",
                  f"facts asserted with a quote in their document's graph: "
                  f"{self.quoted_facts}/{self.facts}",
-                 "links: " + (", ".join(f"{k} {v}" for k, v in self.links.items()) or "none yet"),
-                 "entities by class (asserted, in document graphs):"]
+                 f"links out, of {self.linkable} actors and places:"]
+        for name, coverage in self.links.items():
+            share = coverage.exact / self.linkable if self.linkable else 0.0
+            lines.append(f"  {name:<10} {coverage.exact:>4} owl:sameAs ({share:.0%})"
+                         + (f", {coverage.close} more skos:closeMatch" if coverage.close else ""))
+        lines += [f"  coordinates: {self.places_with_coordinates}/{self.places} places",
+                  "entities by class (asserted, in document graphs):"]
         lines += [f"  {name:<28} {count:>5}" for name, count in self.by_class.items()]
         return "\n".join(lines)
 
@@ -113,6 +140,20 @@ def store_stats(settings: Settings) -> StoreStats:
     for row in store.query(_bind(_FACTS, graphs), prefixes=prefixes):
         stats.facts = int(row["facts"].value)
         stats.quoted_facts = int(row["quoted_facts"].value) if row["quoted_facts"] else 0
+    stats.linkable = int(next(iter(store.query(_LINKABLE, prefixes=prefixes)))["n"].value)
+    exact: dict[str, set[str]] = {kb: set() for kb in _KB_LABELS}
+    close: dict[str, set[str]] = {kb: set() for kb in _KB_LABELS}
     for row in store.query(_LINKS, prefixes=prefixes):
-        stats.links[row["kb"].value] = int(row["n"].value)
+        kb = knowledge_base_of(row["target"].value)
+        if kb is not None:
+            linked = exact if row["relation"].value.endswith("sameAs") else close
+            linked[kb].add(row["x"].value)
+    stats.links = {label: LinkCoverage(len(exact[kb]), len(close[kb] - exact[kb]))
+                   for kb, label in _KB_LABELS.items()}
+    for row in store.query(_PLACES, prefixes=prefixes):
+        stats.places = int(row["places"].value)
+        stats.places_with_coordinates = int(row["with_coordinates"].value)
     return stats
+
+
+_KB_LABELS = {"wikidata": "Wikidata", "dbpedia": "DBpedia", "geonames": "GeoNames"}

@@ -209,6 +209,8 @@ def test_a_saved_query_s_form_is_filled_and_its_result_read(browser: WebDriver,
         date_input.clear()
         date_input.send_keys(day)  # a date input takes keystrokes in the browser's locale
     browser.find_element(By.ID, "run").click()
+    # The page shows the defaults' rows before Run: wait for the new page, not just for rows.
+    WebDriverWait(browser, 30).until(lambda b: urlsplit(b.current_url).query)
     wait_for(browser, "#results tbody tr")
     assert urlsplit(browser.current_url).query == "from=2020-01-03&to=2020-01-03"
     # Each label cell: the label's text, then a note of its language.

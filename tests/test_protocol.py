@@ -158,7 +158,7 @@ def test_service_description_lists_formats_and_graphs(client: FlaskClient) -> No
     sd = "http://www.w3.org/ns/sparql-service-description#"
     graphs = {r["g"].value for r in store.query(  # type: ignore[union-attr]
         f"SELECT ?g {{ ?s <{sd}defaultDataset>/<{sd}namedGraph>/<{sd}name> ?g }}")}
-    assert graphs == {NS.graph(g) for g in ("dead-heat", "us-reaps-more", "ontology",
+    assert graphs == {NS.graph(g) for g in ("dead-heat", "us-reaps-more", "ontology", "links",
                                             "inferred")}
     assert store.query(f"ASK {{ ?s <{sd}resultFormat> "
                        "<http://www.w3.org/ns/formats/SPARQL_Results_CSV> ; "

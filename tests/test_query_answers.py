@@ -178,8 +178,18 @@ def test_entity_facts_with_quotes(run: Run) -> None:
 
 
 def test_external_links(run: Run) -> None:
-    # The corpus records no link with its source yet: none may appear.
-    assert run("external-links") == []
+    rows = run("external-links")
+    assert all(len(r["source"]) > 20 for r in rows)
+    tehran = [(r["knowledge_base"], r["match"], r["link"]) for r in rows
+              if r["entity"] == "res:tehran"]
+    assert tehran == [("DBpedia", "same", "http://dbpedia.org/resource/Tehran"),
+                      ("GeoNames", "same", "https://sws.geonames.org/112931/"),
+                      ("Wikidata", "same", "http://www.wikidata.org/entity/Q3616")]
+    # The state as an actor is only a close match of the country's item; its place is the same.
+    iran = {(r["entity"], r["match"]) for r in rows
+            if r["link"] == "http://www.wikidata.org/entity/Q794"}
+    assert iran == {("res:iran", "close"), ("res:iran-country", "same")}
+    assert {r["knowledge_base"] for r in rows} == {"Wikidata", "DBpedia", "GeoNames"}
 
 
 def test_actors_together(run: Run) -> None:
