@@ -29,6 +29,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         limits,
         metrics,
         queries,
+        reconcile,
+        resources,
         sparql,
         store,
         writes,
@@ -45,8 +47,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(assets.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(home.blueprint)
+    app.register_blueprint(resources.blueprint)
+    app.register_blueprint(reconcile.blueprint)
     # Reads are open to any origin: YASGUI, notebooks, Swagger UI and other sites query them.
     CORS(app, resources={path: {"origins": "*"} for path in
-                         (r"/sparql", r"/health", r"/queries.*", r"/openapi.json")},
+                         (r"/sparql", r"/health", r"/queries.*", r"/openapi.json",
+                          r"/resource/.*", r"/vocab/.*", r"/ontology.*", r"/graph/.*",
+                          r"/shapes.*", r"/reconcile.*")},
          send_wildcard=True, expose_headers=["KG-Result-Truncated"])
     return app

@@ -1,0 +1,234 @@
+"""Linked Data: every IRI under the base IRI dereferences on whatever host serves crisiskg.
+
+`/resource/<id>` (and `/vocab/...`) answers browsers with a page, the resource's facts each with
+the quote that supports it, and RDF clients with the triples about it in Turtle, N-Triples,
+JSON-LD or RDF/XML, by Accept or by suffix (`.ttl`, `.nt`, `.jsonld`, `.rdf`). A document's page
+shows its text with the annotated mentions linked. `/ontology` serves the ontology as pyLODE
+documentation or as Turtle / RDF/XML, `/shapes` the SHACL shapes, `/graph/<name>` a named graph.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from werkzeug.datastructures import MIMEAccept
+
+from kg.describe import describe, description_triples, document_segments, exists
+from kg.errors import NotAcceptable, NotFound
+from kg.namespaces import Namespaces
+from kg.ontology_docs import ontology_html
+from kg.settings import Settings
+from kg.sparql import FORMATS, ResultFormat
+from kg.store import ReadStore
+from kg.vocabulary import ontology_text, shapes_text
+from server.negotiation import ALIASES
+from server.store import get_build, get_prefixes, get_store
+
+__all__ = ["blueprint"]
+
+blueprint = Blueprint("resources", __name__)
+
+#: The RDF formats a resource is served in, by suffix; the first is the default for `*/*`.
+RDF_SUFFIXES: dict[str, str] = {"ttl": "turtle", "nt": "ntriples", "jsonld": "jsonld",
+                                "rdf": "rdfxml"}
+_FORMATS = {f.name: f for f in FORMATS}
+_HTML = "text/html"
+
+
+def _namespaces() -> Namespaces:
+    settings: Settings = current_app.config["KG_SETTINGS"]
+    return Namespaces(settings.base_iri)
+
+
+def _negotiate(suffix: str | None, offered: list[str]) -> ResultFormat | None:
+    """The RDF format asked for, or None for the HTML page."""
+    if suffix is not None:
+        return _FORMATS[RDF_SUFFIXES[suffix]]
+    accept: MIMEAccept = request.accept_mimetypes
+    if not accept:
+        return _FORMATS["turtle"]
+    choices = {t: _FORMATS[name] for name in offered
+               for t in (_FORMATS[name].media_type, *ALIASES.get(name, ()))}
+    best = accept.best_match([*choices, _HTML])
+    if best is None:
+        raise NotAcceptable(f"none of the accepted media types ({accept}) is offered here; "
+                            "ask for text/html or one of " + ", ".join(
+                                _FORMATS[n].media_type for n in offered))
+    # A browser names text/html; a client that accepts anything gets the data (Turtle first).
+    return None if best == _HTML else choices[best]
+
+
+def _split_suffix(path: str, known: dict[str, str]) -> tuple[str, str | None]:
+    stem, dot, suffix = path.rpartition(".")
+    return (stem, suffix) if dot and suffix in known and "/" not in suffix else (path, None)
+
+
+def _rdf_response(triples: list[ox.Triple], fmt: ResultFormat, location: str) -> Response:
+    assert fmt.rdf_format is not None
+    body = ox.serialize(triples, format=fmt.rdf_format,
+                        prefixes=get_prefixes() if fmt.name == "turtle" else None) or b""
+    response = Response(body, mimetype=fmt.media_type)
+    response.headers["Content-Location"] = location
+    response.vary.add("Accept")
+    return response
+
+
+def _texts(store: ReadStore, settings: Settings) -> dict[str, str]:
+    """Document texts by document IRI, read from the corpus when their SHA-256 matches the
+    graph's (a corpus edited since the build gives the recorded context instead)."""
+    build = get_build()
+    return _read_texts(str(build.path), str(settings.corpus_dir), store)
+
+
+@functools.lru_cache(maxsize=2)
+def _read_texts(_build: str, corpus_dir: str, store: ReadStore) -> dict[str, str]:
+    texts = {}
+    for row in store.query("SELECT ?doc ?file ?sha WHERE { ?doc a ckg:SourceDocument ; "
+                           "dcterms:identifier ?file ; ckg:sha256 ?sha }",
+                           prefixes=get_prefixes()):
+        path = Path(corpus_dir) / "documents" / row["file"].value
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        if hashlib.sha256(text.encode("utf-8")).hexdigest() == row["sha"].value:
+            texts[row["doc"].value] = text
+    return texts
+
+
+def _page(iri: str, rdf_path: str) -> Response:
+    store, ns = get_store(), _namespaces()
+    settings: Settings = current_app.config["KG_SETTINGS"]
+    texts = _texts(store, settings)
+    description = describe(store, iri, get_prefixes(), texts, ns.graph("inferred"))
+    segments = None
+    focus = None
+    if iri in texts:
+        quote = request.args.get("quote", "")
+        start, _, end = quote.partition("-")
+        if start.isdigit() and end.isdigit():
+            focus = (int(start), int(end))
+        segments = document_segments(store, iri, texts[iri], get_prefixes(), focus)
+    alternates = {suffix: f"{rdf_path}.{suffix}" for suffix in RDF_SUFFIXES}
+    response = Response(render_template(
+        "resource.html", d=description, segments=segments, focus=focus, alternates=alternates,
+        local=lambda value: local_address(value, ns)), mimetype=_HTML)
+    response.vary.add("Accept")
+    response.headers["Link"] = ", ".join(
+        f'<{address}>; rel="alternate"; type="{_FORMATS[RDF_SUFFIXES[s]].media_type}"'
+        for s, address in alternates.items())
+    return response
+
+
+def local_address(iri: str, ns: Namespaces) -> str | None:
+    """Where this server answers for an IRI under the base, or None for an outside IRI."""
+    if not iri.startswith(ns.base):
+        return None
+    path = iri[len(ns.base):]
+    root = url_for("home.landing")
+    return root + path
+
+
+def _serve(iri: str, suffix: str | None, path: str) -> Response:
+    store = get_store()
+    if not exists(store, iri):
+        raise NotFound(f"{iri} is not in the graph; the saved query entity-search finds "
+                       "entities by name")
+    fmt = _negotiate(suffix, list(RDF_SUFFIXES.values()))
+    if fmt is None:
+        return _page(iri, path)
+    return _rdf_response(description_triples(store, iri), fmt, f"{path}.{_suffix_of(fmt)}")
+
+
+def _suffix_of(fmt: ResultFormat) -> str:
+    return next(s for s, name in RDF_SUFFIXES.items() if name == fmt.name)
+
+
+@blueprint.route("/resource/<path:identifier>")
+def resource(identifier: str) -> Response:
+    """An entity, event, claim, document or any node the build minted."""
+    ns = _namespaces()
+    iri = ns.resource(identifier)
+    stem, suffix = _split_suffix(identifier, RDF_SUFFIXES)
+    if suffix is not None and not exists(get_store(), iri):
+        iri, identifier = ns.resource(stem), stem
+    else:
+        suffix = None
+    return _serve(iri, suffix, url_for("resources.resource", identifier=identifier))
+
+
+@blueprint.route("/vocab/<path:identifier>")
+def vocabulary(identifier: str) -> Response:
+    """A concept of the event-type vocabularies (ACLED, CAMEO)."""
+    ns = _namespaces()
+    stem, suffix = _split_suffix(identifier, RDF_SUFFIXES)
+    iri = ns.base + "vocab/" + stem
+    return _serve(iri, suffix, url_for("resources.vocabulary", identifier=stem))
+
+
+@blueprint.route("/ontology")
+@blueprint.route("/ontology.<suffix>")
+def ontology(suffix: str | None = None) -> Response:
+    """The ontology: pyLODE documentation for browsers, Turtle or RDF/XML for RDF clients.
+
+    Terms are hash IRIs (`ontology#Person`), so each dereferences here, to its anchor."""
+    offered = {"ttl": "turtle", "rdf": "rdfxml", "owl": "rdfxml", "nt": "ntriples",
+               "jsonld": "jsonld"}
+    if suffix is not None and suffix not in (*offered, "html"):
+        raise NotFound(f"/ontology.{suffix}: the ontology is served as .html, "
+                       + ", ".join(f".{s}" for s in offered))
+    ns = _namespaces()
+    fmt = None if suffix == "html" else (
+        _FORMATS[offered[suffix]] if suffix else _negotiate(None, ["turtle", "rdfxml",
+                                                                   "ntriples", "jsonld"]))
+    if fmt is None:
+        response = Response(_ontology_html(ns.base), mimetype=_HTML)
+        response.vary.add("Accept")
+        return response
+    triples = list(ox.parse(ontology_text(ns), ox.RdfFormat.TURTLE))
+    return _rdf_response(triples, fmt, url_for("resources.ontology",
+                                               suffix=_suffix_of_any(fmt, offered)))
+
+
+def _suffix_of_any(fmt: ResultFormat, offered: dict[str, str]) -> str:
+    return next(s for s, name in offered.items() if name == fmt.name)
+
+
+@functools.lru_cache(maxsize=2)
+def _ontology_html(base: str) -> str:
+    return ontology_html(Namespaces(base))
+
+
+@blueprint.route("/shapes")
+@blueprint.route("/shapes.ttl")
+def shapes() -> Response:
+    """The SHACL shapes every build is checked against, as Turtle."""
+    response = Response(shapes_text(_namespaces()), mimetype="text/turtle")
+    return response
+
+
+@blueprint.route("/graph/<path:name>")
+def graph(name: str) -> Response:
+    """A named graph's triples (a document's graph, `links`, `inferred`, `ontology`)."""
+    ns = _namespaces()
+    stem, suffix = _split_suffix(name, RDF_SUFFIXES)
+    iri = ns.graph(stem)
+    store = get_store()
+    if not store.contains_named_graph(iri):
+        raise NotFound(f"there is no graph {iri}; the graphs are listed at /sparql")
+    fmt = _negotiate(suffix, list(RDF_SUFFIXES.values()))
+    path = url_for("resources.graph", name=stem)
+    if fmt is None:
+        document = ns.resource(stem)
+        response = Response(render_template(
+            "graph.html", iri=iri, size=sum(1 for _ in store.quads(iri)), alternates={
+                s: f"{path}.{s}" for s in RDF_SUFFIXES},
+            document=local_address(document, ns) if exists(store, document) else None),
+            mimetype=_HTML)
+        response.vary.add("Accept")
+        return response
+    return _rdf_response(store.triples(iri), fmt, f"{path}.{_suffix_of(fmt)}")
