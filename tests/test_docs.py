@@ -37,7 +37,8 @@ def test_readme_annotation_example_quotes_the_seed_text_exactly() -> None:
     """The README's example is real: every quote in it matches the first seed article."""
     import yaml
 
-    block = README.split("```yaml\n", 1)[1].split("```", 1)[0]
+    blocks = [b.split("```", 1)[0] for b in README.split("```yaml\n")[1:]]
+    block = next(b for b in blocks if b.startswith("document:"))
     example = yaml.safe_load(block)
     text = (Path(__file__).resolve().parent.parent / "kg" / "corpus" / "documents" /
             example["document"]["text"]).read_bytes().decode("utf-8")
