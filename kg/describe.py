@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from kg.links import knowledge_base_of
+from kg.links import KNOWLEDGE_BASES, knowledge_base_of
 from kg.namespaces import EXTERNAL_PREFIXES
 from kg.store import ReadStore
 
@@ -246,7 +246,8 @@ def describe(store: ReadStore, iri: str, prefixes: Mapping[str, str],
     description.mentions = _unique([quote(r) for r in store.query(
         _about(_MENTIONS, iri), prefixes=pre)])
     for row in store.query(_about(_LINKS, iri), prefixes=pre):
-        kb = knowledge_base_of(row["target"].value) or "other"
+        name = knowledge_base_of(row["target"].value)
+        kb = KNOWLEDGE_BASES[name].label if name else "other"
         relation = "same as" if row["relation"].value.endswith("sameAs") else "close match"
         description.links.append((f"{kb} ({relation})", term(row["target"]),
                                   row["source"].value if row["source"] else ""))

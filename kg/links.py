@@ -12,18 +12,31 @@ import difflib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from kg.corpus import Coordinates, Entity, ExternalLink
 from kg.vocabulary import Vocabulary
 
-__all__ = ["KNOWLEDGE_BASES", "LinkTable", "external_iri", "knowledge_base_of", "read_links"]
+__all__ = ["KNOWLEDGE_BASES", "KnowledgeBase", "LinkTable", "external_iri", "knowledge_base_of",
+           "read_links"]
 
-#: The knowledge bases crisiskg links to: name -> (IRI prefix, what an id looks like).
-KNOWLEDGE_BASES: dict[str, tuple[str, str]] = {
-    "wikidata": ("http://www.wikidata.org/entity/", "a Q-id such as Q794"),
-    "dbpedia": ("http://dbpedia.org/resource/", "an English Wikipedia article title"),
-    "geonames": ("https://sws.geonames.org/", "a GeoNames id such as 112931"),
+
+class KnowledgeBase(NamedTuple):
+    """An outside knowledge base: its IRI prefix, its name, and what an identifier looks like."""
+
+    prefix: str
+    label: str
+    form: str
+
+
+#: The knowledge bases crisiskg links to, by the name links.yaml uses.
+KNOWLEDGE_BASES: dict[str, KnowledgeBase] = {
+    "wikidata": KnowledgeBase("http://www.wikidata.org/entity/", "Wikidata",
+                              "a Q-id such as Q794"),
+    "dbpedia": KnowledgeBase("http://dbpedia.org/resource/", "DBpedia",
+                             "an English Wikipedia article title"),
+    "geonames": KnowledgeBase("https://sws.geonames.org/", "GeoNames",
+                              "a GeoNames id such as 112931"),
 }
 _FORMS = {
     "wikidata": re.compile(r"Q[1-9][0-9]*"),
@@ -39,7 +52,7 @@ Report = Callable[[str, str, str], None]
 
 def external_iri(kb: str, identifier: str) -> str:
     """The IRI of an identifier in a knowledge base (a DBpedia IRI from a Wikipedia title)."""
-    prefix = KNOWLEDGE_BASES[kb][0]
+    prefix = KNOWLEDGE_BASES[kb].prefix
     if kb == "dbpedia":
         title = identifier.replace(" ", "_")
         return prefix + _IRI_UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", title)
@@ -50,7 +63,7 @@ def external_iri(kb: str, identifier: str) -> str:
 
 def knowledge_base_of(iri: str) -> str | None:
     """Which knowledge base an IRI belongs to, if any of ours."""
-    return next((kb for kb, (prefix, _) in KNOWLEDGE_BASES.items() if iri.startswith(prefix)),
+    return next((name for name, kb in KNOWLEDGE_BASES.items() if iri.startswith(kb.prefix)),
                 None)
 
 
@@ -69,6 +82,7 @@ def read_links(items: Iterable[Any], shown: str, entities: dict[str, Entity],
     points: dict[str, Coordinates] = {}
     by_entity: dict[tuple[str, str], ExternalLink] = {}
     by_target: dict[str, ExternalLink] = {}
+    linked_places: set[str] = set()
     for item in items:
         where = f"{shown}:{item.line}"
         entity = entities.get(item["entity"])
@@ -92,7 +106,7 @@ def read_links(items: Iterable[Any], shown: str, entities: dict[str, Entity],
             continue
         kb, identifier = item["kb"], str(item["id"]).strip()
         if not _FORMS[kb].fullmatch(identifier):
-            problem(where, f"{identifier!r} is not {KNOWLEDGE_BASES[kb][1]}",
+            problem(where, f"{identifier!r} is not {KNOWLEDGE_BASES[kb].form}",
                     f"write the {kb} identifier exactly as the source gives it")
             continue
         if kb == "geonames" and not is_place:
@@ -117,9 +131,9 @@ def read_links(items: Iterable[Any], shown: str, entities: dict[str, Entity],
         if link.exact:
             by_entity[(entity.id, kb)] = link
             by_target[target] = link
+            if is_place:
+                linked_places.add(entity.id)
         identifiers.append(link)
-    linked_places = {link.entity for link in identifiers if link.exact and any(
-        vocabulary.is_a(t, ("Location",)) for t in entities[link.entity].types)}
     for place in sorted(linked_places - set(points)):
         warnings.append(f"{shown}: the place '{place}' is linked but has no coordinates")
     return LinkTable(tuple(identifiers), tuple(points.values()))

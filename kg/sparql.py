@@ -42,6 +42,12 @@ class ResultFormat:
     results_format: ox.QueryResultsFormat | None = None
     rdf_format: ox.RdfFormat | None = None
 
+    @property
+    def suffix(self) -> str:
+        """The file suffix of an answer in this format: pyoxigraph's extension for RDF (ttl,
+        nt, nq, trig, jsonld, rdf), the short name for results (json, xml, csv, tsv)."""
+        return self.rdf_format.file_extension if self.rdf_format is not None else self.name
+
 
 def _bare(media_type: str) -> str:
     # pyoxigraph gives some media types with parameters ("text/csv; charset=utf-8"); Accept

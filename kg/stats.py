@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kg.links import knowledge_base_of
+from kg.links import KNOWLEDGE_BASES, knowledge_base_of
 from kg.namespaces import Namespaces
 from kg.settings import Settings
 from kg.store import ReadStore
@@ -141,19 +141,16 @@ def store_stats(settings: Settings) -> StoreStats:
         stats.facts = int(row["facts"].value)
         stats.quoted_facts = int(row["quoted_facts"].value) if row["quoted_facts"] else 0
     stats.linkable = int(next(iter(store.query(_LINKABLE, prefixes=prefixes)))["n"].value)
-    exact: dict[str, set[str]] = {kb: set() for kb in _KB_LABELS}
-    close: dict[str, set[str]] = {kb: set() for kb in _KB_LABELS}
+    exact: dict[str, set[str]] = {kb: set() for kb in KNOWLEDGE_BASES}
+    close: dict[str, set[str]] = {kb: set() for kb in KNOWLEDGE_BASES}
     for row in store.query(_LINKS, prefixes=prefixes):
         kb = knowledge_base_of(row["target"].value)
         if kb is not None:
             linked = exact if row["relation"].value.endswith("sameAs") else close
             linked[kb].add(row["x"].value)
-    stats.links = {label: LinkCoverage(len(exact[kb]), len(close[kb] - exact[kb]))
-                   for kb, label in _KB_LABELS.items()}
+    stats.links = {kb.label: LinkCoverage(len(exact[name]), len(close[name] - exact[name]))
+                   for name, kb in KNOWLEDGE_BASES.items()}
     for row in store.query(_PLACES, prefixes=prefixes):
         stats.places = int(row["places"].value)
         stats.places_with_coordinates = int(row["with_coordinates"].value)
     return stats
-
-
-_KB_LABELS = {"wikidata": "Wikidata", "dbpedia": "DBpedia", "geonames": "GeoNames"}

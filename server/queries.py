@@ -24,19 +24,17 @@ from kg.evaluation import QueryRequest
 from kg.namespaces import Namespaces
 from kg.saved_queries import Catalog, SavedQuery, load_catalog
 from kg.settings import Settings
-from kg.sparql import BOOLEAN, FORMATS, GRAPH, SOLUTIONS, Dataset, ResultFormat, formats_for
+from kg.sparql import BOOLEAN, FORMATS, GRAPH, SOLUTIONS, Dataset, formats_for
 from kg.store import Manifest
 from server.answers import answer, etag, respond
 from server.cache import StoredAnswer
 from server.negotiation import choose_for_query, media_types, prefers_html
 from server.store import get_prefixes, get_store
 
-__all__ = ["SUFFIXES", "blueprint", "get_catalog"]
+__all__ = ["blueprint", "get_catalog"]
 
 blueprint = Blueprint("queries", __name__)
 
-#: File suffixes of answers, by format name (the format name itself works as a suffix too).
-SUFFIXES: dict[str, str] = {"turtle": "ttl", "ntriples": "nt", "nquads": "nq", "rdfxml": "rdf"}
 #: The query-string key that pins the version of the saved query itself.
 QUERY_VERSION = "query-version"
 #: Query-string keys of a saved query's address that are not its parameters.
@@ -116,10 +114,10 @@ def _values(arguments: MultiDict[str, str]) -> dict[str, str]:
 
 def _format_for_suffix(suffix: str) -> str:
     for fmt in FORMATS:
-        if suffix in (fmt.name, SUFFIXES.get(fmt.name)):
+        if suffix in (fmt.name, fmt.suffix):
             return fmt.name
     raise NotFound(f"no format has the suffix .{suffix}; use .rq or one of "
-                   + ", ".join("." + SUFFIXES.get(f.name, f.name) for f in FORMATS))
+                   + ", ".join("." + f.suffix for f in FORMATS))
 
 
 def _check_pins(query: SavedQuery, arguments: MultiDict[str, str]) -> None:
@@ -244,12 +242,8 @@ def _downloads(query: SavedQuery, values: Mapping[str, str], kind: str) -> list[
     pairs = _pinned(query, values)
     return [{"label": fmt.name.upper() if len(fmt.name) <= 4 else fmt.name,
              "media_type": fmt.media_type,
-             "href": _address(query, pairs, suffix="." + _suffix(fmt))}
+             "href": _address(query, pairs, suffix="." + fmt.suffix)}
             for fmt in formats_for(kind)]
-
-
-def _suffix(fmt: ResultFormat) -> str:
-    return SUFFIXES.get(fmt.name, fmt.name)
 
 
 def _citation(query: SavedQuery, values: Mapping[str, str], permalink: str,
@@ -294,7 +288,7 @@ def _describe(query: SavedQuery) -> dict[str, Any]:
                         "expects": p.expects} for p in query.parameters],
         "page": url_for(".saved_query", address=query.name, _external=True),
         "query": url_for(".saved_query", address=f"{query.name}.rq", _external=True),
-        "results": {fmt.name: url_for(".saved_query", address=f"{query.name}.{_suffix(fmt)}",
+        "results": {fmt.name: url_for(".saved_query", address=f"{query.name}.{fmt.suffix}",
                                       _external=True) for fmt in formats_for(query.kind)},
     }
 

@@ -18,7 +18,7 @@ from kg.errors import NotFound, QueryError
 from kg.namespaces import Namespaces
 from kg.reconciliation import EntityIndex
 from kg.settings import Settings
-from server.store import get_build, get_prefixes, get_store
+from server.store import get_prefixes, per_build
 
 __all__ = ["blueprint"]
 
@@ -34,13 +34,8 @@ def _namespaces() -> Namespaces:
 
 
 def _index() -> EntityIndex:
-    """The entity index of the build being served (rebuilt when the build changes)."""
-    build = get_build()
-    cached: tuple[str, EntityIndex] | None = current_app.extensions.get("kg_reconcile")
-    if cached is None or cached[0] != str(build.path):
-        cached = (str(build.path), EntityIndex(get_store(), get_prefixes()))
-        current_app.extensions["kg_reconcile"] = cached
-    return cached[1]
+    """The entity index of the build being served."""
+    return per_build("reconcile", lambda store: EntityIndex(store, get_prefixes()))
 
 
 def _local(iri: str, prefix: str) -> str:

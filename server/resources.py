@@ -11,31 +11,27 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from pathlib import Path
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request, url_for
-from werkzeug.datastructures import MIMEAccept
 
 from kg.describe import describe, description_triples, document_segments, exists
-from kg.errors import NotAcceptable, NotFound
+from kg.errors import NotFound
 from kg.namespaces import Namespaces
 from kg.ontology_docs import ontology_html
 from kg.settings import Settings
-from kg.sparql import FORMATS, ResultFormat
+from kg.sparql import GRAPH, ResultFormat, formats_for
 from kg.store import ReadStore
 from kg.vocabulary import ontology_text, shapes_text
-from server.negotiation import ALIASES
-from server.store import get_build, get_prefixes, get_store
+from server.negotiation import choose, media_types, prefers_html
+from server.store import get_prefixes, get_store, per_build
 
 __all__ = ["blueprint"]
 
 blueprint = Blueprint("resources", __name__)
 
-#: The RDF formats a resource is served in, by suffix; the first is the default for `*/*`.
-RDF_SUFFIXES: dict[str, str] = {"ttl": "turtle", "nt": "ntriples", "jsonld": "jsonld",
-                                "rdf": "rdfxml"}
-_FORMATS = {f.name: f for f in FORMATS}
+#: The RDF formats a description is served in, by file suffix (pyoxigraph's extensions).
+RDF_SUFFIXES: dict[str, ResultFormat] = {f.suffix: f for f in formats_for(GRAPH)}
 _HTML = "text/html"
 
 
@@ -44,27 +40,19 @@ def _namespaces() -> Namespaces:
     return Namespaces(settings.base_iri)
 
 
-def _negotiate(suffix: str | None, offered: list[str]) -> ResultFormat | None:
-    """The RDF format asked for, or None for the HTML page."""
+def _negotiate(suffix: str | None) -> ResultFormat | None:
+    """The RDF format asked for (by suffix, else by Accept), or None for the HTML page."""
     if suffix is not None:
-        return _FORMATS[RDF_SUFFIXES[suffix]]
-    accept: MIMEAccept = request.accept_mimetypes
-    if not accept:
-        return _FORMATS["turtle"]
-    choices = {t: _FORMATS[name] for name in offered
-               for t in (_FORMATS[name].media_type, *ALIASES.get(name, ()))}
-    best = accept.best_match([*choices, _HTML])
-    if best is None:
-        raise NotAcceptable(f"none of the accepted media types ({accept}) is offered here; "
-                            "ask for text/html or one of " + ", ".join(
-                                _FORMATS[n].media_type for n in offered))
-    # A browser names text/html; a client that accepts anything gets the data (Turtle first).
-    return None if best == _HTML else choices[best]
+        return RDF_SUFFIXES[suffix]
+    accept = request.accept_mimetypes
+    if accept and prefers_html(accept, media_types(GRAPH)):
+        return None
+    return choose(GRAPH, accept)  # the endpoint's own negotiation: Turtle for */* or none
 
 
-def _split_suffix(path: str, known: dict[str, str]) -> tuple[str, str | None]:
+def _split_suffix(path: str) -> tuple[str, str | None]:
     stem, dot, suffix = path.rpartition(".")
-    return (stem, suffix) if dot and suffix in known and "/" not in suffix else (path, None)
+    return (stem, suffix) if dot and suffix in RDF_SUFFIXES else (path, None)
 
 
 def _rdf_response(triples: list[ox.Triple], fmt: ResultFormat, location: str) -> Response:
@@ -77,20 +65,15 @@ def _rdf_response(triples: list[ox.Triple], fmt: ResultFormat, location: str) ->
     return response
 
 
-def _texts(store: ReadStore, settings: Settings) -> dict[str, str]:
+def _read_texts(store: ReadStore) -> dict[str, str]:
     """Document texts by document IRI, read from the corpus when their SHA-256 matches the
     graph's (a corpus edited since the build gives the recorded context instead)."""
-    build = get_build()
-    return _read_texts(str(build.path), str(settings.corpus_dir), store)
-
-
-@functools.lru_cache(maxsize=2)
-def _read_texts(_build: str, corpus_dir: str, store: ReadStore) -> dict[str, str]:
+    settings: Settings = current_app.config["KG_SETTINGS"]
     texts = {}
     for row in store.query("SELECT ?doc ?file ?sha WHERE { ?doc a ckg:SourceDocument ; "
                            "dcterms:identifier ?file ; ckg:sha256 ?sha }",
                            prefixes=get_prefixes()):
-        path = Path(corpus_dir) / "documents" / row["file"].value
+        path = settings.corpus_dir / "documents" / row["file"].value
         try:
             text = path.read_text(encoding="utf-8")
         except OSError:
@@ -102,8 +85,7 @@ def _read_texts(_build: str, corpus_dir: str, store: ReadStore) -> dict[str, str
 
 def _page(iri: str, rdf_path: str) -> Response:
     store, ns = get_store(), _namespaces()
-    settings: Settings = current_app.config["KG_SETTINGS"]
-    texts = _texts(store, settings)
+    texts = per_build("texts", _read_texts)
     description = describe(store, iri, get_prefixes(), texts, ns.graph("inferred"))
     segments = None
     focus = None
@@ -113,14 +95,14 @@ def _page(iri: str, rdf_path: str) -> Response:
         if start.isdigit() and end.isdigit():
             focus = (int(start), int(end))
         segments = document_segments(store, iri, texts[iri], get_prefixes(), focus)
-    alternates = {suffix: f"{rdf_path}.{suffix}" for suffix in RDF_SUFFIXES}
+    alternates = {f"{rdf_path}.{suffix}": fmt.media_type for suffix, fmt in RDF_SUFFIXES.items()}
     response = Response(render_template(
         "resource.html", d=description, segments=segments, focus=focus, alternates=alternates,
         local=lambda value: local_address(value, ns)), mimetype=_HTML)
     response.vary.add("Accept")
     response.headers["Link"] = ", ".join(
-        f'<{address}>; rel="alternate"; type="{_FORMATS[RDF_SUFFIXES[s]].media_type}"'
-        for s, address in alternates.items())
+        f'<{address}>; rel="alternate"; type="{media_type}"'
+        for address, media_type in alternates.items())
     return response
 
 
@@ -138,14 +120,10 @@ def _serve(iri: str, suffix: str | None, path: str) -> Response:
     if not exists(store, iri):
         raise NotFound(f"{iri} is not in the graph; the saved query entity-search finds "
                        "entities by name")
-    fmt = _negotiate(suffix, list(RDF_SUFFIXES.values()))
+    fmt = _negotiate(suffix)
     if fmt is None:
         return _page(iri, path)
-    return _rdf_response(description_triples(store, iri), fmt, f"{path}.{_suffix_of(fmt)}")
-
-
-def _suffix_of(fmt: ResultFormat) -> str:
-    return next(s for s, name in RDF_SUFFIXES.items() if name == fmt.name)
+    return _rdf_response(description_triples(store, iri), fmt, f"{path}.{fmt.suffix}")
 
 
 @blueprint.route("/resource/<path:identifier>")
@@ -153,7 +131,7 @@ def resource(identifier: str) -> Response:
     """An entity, event, claim, document or any node the build minted."""
     ns = _namespaces()
     iri = ns.resource(identifier)
-    stem, suffix = _split_suffix(identifier, RDF_SUFFIXES)
+    stem, suffix = _split_suffix(identifier)
     if suffix is not None and not exists(get_store(), iri):
         iri, identifier = ns.resource(stem), stem
     else:
@@ -165,7 +143,7 @@ def resource(identifier: str) -> Response:
 def vocabulary(identifier: str) -> Response:
     """A concept of the event-type vocabularies (ACLED, CAMEO)."""
     ns = _namespaces()
-    stem, suffix = _split_suffix(identifier, RDF_SUFFIXES)
+    stem, suffix = _split_suffix(identifier)
     iri = ns.base + "vocab/" + stem
     return _serve(iri, suffix, url_for("resources.vocabulary", identifier=stem))
 
@@ -176,26 +154,19 @@ def ontology(suffix: str | None = None) -> Response:
     """The ontology: pyLODE documentation for browsers, Turtle or RDF/XML for RDF clients.
 
     Terms are hash IRIs (`ontology#Person`), so each dereferences here, to its anchor."""
-    offered = {"ttl": "turtle", "rdf": "rdfxml", "owl": "rdfxml", "nt": "ntriples",
-               "jsonld": "jsonld"}
-    if suffix is not None and suffix not in (*offered, "html"):
-        raise NotFound(f"/ontology.{suffix}: the ontology is served as .html, "
-                       + ", ".join(f".{s}" for s in offered))
+    if suffix == "owl":
+        suffix = "rdf"  # the usual suffix of an OWL ontology in RDF/XML
+    if suffix is not None and suffix not in (*RDF_SUFFIXES, "html"):
+        raise NotFound(f"/ontology.{suffix}: the ontology is served as .html, .owl, "
+                       + ", ".join(f".{s}" for s in RDF_SUFFIXES))
     ns = _namespaces()
-    fmt = None if suffix == "html" else (
-        _FORMATS[offered[suffix]] if suffix else _negotiate(None, ["turtle", "rdfxml",
-                                                                   "ntriples", "jsonld"]))
+    fmt = None if suffix == "html" else _negotiate(suffix)
     if fmt is None:
         response = Response(_ontology_html(ns.base), mimetype=_HTML)
         response.vary.add("Accept")
         return response
     triples = list(ox.parse(ontology_text(ns), ox.RdfFormat.TURTLE))
-    return _rdf_response(triples, fmt, url_for("resources.ontology",
-                                               suffix=_suffix_of_any(fmt, offered)))
-
-
-def _suffix_of_any(fmt: ResultFormat, offered: dict[str, str]) -> str:
-    return next(s for s, name in offered.items() if name == fmt.name)
+    return _rdf_response(triples, fmt, url_for("resources.ontology", suffix=fmt.suffix))
 
 
 @functools.lru_cache(maxsize=2)
@@ -215,20 +186,20 @@ def shapes() -> Response:
 def graph(name: str) -> Response:
     """A named graph's triples (a document's graph, `links`, `inferred`, `ontology`)."""
     ns = _namespaces()
-    stem, suffix = _split_suffix(name, RDF_SUFFIXES)
+    stem, suffix = _split_suffix(name)
     iri = ns.graph(stem)
     store = get_store()
     if not store.contains_named_graph(iri):
         raise NotFound(f"there is no graph {iri}; the graphs are listed at /sparql")
-    fmt = _negotiate(suffix, list(RDF_SUFFIXES.values()))
+    fmt = _negotiate(suffix)
     path = url_for("resources.graph", name=stem)
     if fmt is None:
         document = ns.resource(stem)
         response = Response(render_template(
-            "graph.html", iri=iri, size=sum(1 for _ in store.quads(iri)), alternates={
-                s: f"{path}.{s}" for s in RDF_SUFFIXES},
+            "graph.html", iri=iri, size=sum(1 for _ in store.quads(iri)),
+            alternates={s: f"{path}.{s}" for s in RDF_SUFFIXES},
             document=local_address(document, ns) if exists(store, document) else None),
             mimetype=_HTML)
         response.vary.add("Accept")
         return response
-    return _rdf_response(store.triples(iri), fmt, f"{path}.{_suffix_of(fmt)}")
+    return _rdf_response(store.triples(iri), fmt, f"{path}.{fmt.suffix}")

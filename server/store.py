@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from flask import Flask, current_app
 
@@ -20,9 +22,11 @@ from kg.settings import Settings
 from kg.store import Manifest, ReadStore, current_build, read_manifest
 from server.cache import AnswerCache
 
-__all__ = ["Build", "get_build", "get_cache", "get_prefixes", "get_store", "init_app"]
+__all__ = ["Build", "get_build", "get_cache", "get_prefixes", "get_store", "init_app",
+           "per_build"]
 
 _KEY = "kg_store"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,17 @@ def get_store() -> ReadStore:
         opened[1].close()
     state[_KEY] = (link, fresh)
     return fresh
+
+
+def per_build(name: str, make: Callable[[ReadStore], T]) -> T:
+    """A value derived from the build being served (an index, the document texts), made once
+    per process and build, and made again after a build switch."""
+    path = get_build().path
+    cached: tuple[Path, T] | None = current_app.extensions.get(f"kg_derived_{name}")
+    if cached is None or cached[0] != path:
+        cached = (path, make(get_store()))
+        current_app.extensions[f"kg_derived_{name}"] = cached
+    return cached[1]
 
 
 def get_prefixes() -> dict[str, str]:
