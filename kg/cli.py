@@ -1,4 +1,4 @@
-"""The `kg` command line: build, validate, stats, query, serve.
+"""The `kg` command line: build, validate, stats, query, link, serve.
 
 Errors become a message and an exit code in one place, `main`.
 """
@@ -9,11 +9,16 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from kg.errors import KGError
 from kg.settings import Settings
+
+if TYPE_CHECKING:
+    from kg.corpus import Corpus
+    from kg.link_proposals import Proposal
 
 __all__ = ["main"]
 
@@ -103,6 +108,71 @@ def run(settings: Settings, name: str | None, values: tuple[str, ...], fmt: str)
     given = dict(value.partition("=")[::2] for value in values)
     bound = saved.substitutions(given, namespaces.prefixes())
     sys.stdout.write(run_query(settings, saved.text, fmt, bound))
+
+
+@cli.command()
+@click.argument("entities", nargs=-1, metavar="[ENTITY]...")
+@click.option("--kb", "kbs", multiple=True, type=click.Choice(["wikidata", "dbpedia", "geonames"]),
+              help="Only this knowledge base (repeatable).")
+@click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Proposals shown per entity and knowledge base.")
+@click.option("--apply", "write", is_flag=True,
+              help="Write into links.yaml the sure proposals (marked *), or those --accept names.")
+@click.option("--accept", multiple=True, metavar="ENTITY=KB:ID",
+              help="With --apply: write this proposal (repeatable).")
+@click.option("--source", default=None,
+              help="With --accept: where you verified a proposal made from a name.")
+@click.pass_obj
+def link(settings: Settings, entities: tuple[str, ...], kbs: tuple[str, ...], limit: int,
+         write: bool, accept: tuple[str, ...], source: str | None) -> None:
+    """Propose links to Wikidata, DBpedia and GeoNames for entities that have none, ranked, with
+    the reason for each, from offline sources; --apply writes accepted ones with their source."""
+    from kg.annotations import load_corpus
+    from kg.errors import SettingsError
+    from kg.link_proposals import accepted, propose
+    from kg.links_file import append_links, link_items
+    from kg.namespaces import Namespaces
+    from kg.vocabulary import Vocabulary
+
+    if accept and not write:
+        raise SettingsError("--accept chooses what --apply writes: add --apply")
+    vocabulary = Vocabulary.load(Namespaces(settings.base_iri))
+    corpus = load_corpus(settings.corpus_dir, vocabulary)
+    unknown = [e for e in entities if e not in corpus.entities]
+    if unknown:
+        raise SettingsError(f"not an entity of the corpus: {', '.join(unknown)}")
+    proposals = propose(corpus, vocabulary, entities, kbs)
+    if not write:
+        _show_proposals(corpus, proposals, limit)
+        return
+    chosen = accepted(proposals, accept, source)
+    if not chosen:
+        click.echo("nothing sure to write; choose with --accept ENTITY=KB:ID")
+        return
+    items = link_items(chosen, placed={c.entity for c in corpus.coordinates})
+    path = append_links(settings.corpus_dir, items, vocabulary)
+    for item in items:
+        click.echo(f"wrote {item}")
+    click.echo(f"{len(items)} item{'s' if len(items) != 1 else ''} added to {path}; "
+               "`kg build` publishes them")
+
+
+def _show_proposals(corpus: Corpus, proposals: dict[str, list[Proposal]], limit: int) -> None:
+    sure = sum(p.sure for found in proposals.values() for p in found)
+    for entity_id, found in proposals.items():
+        entity = corpus.entities[entity_id]
+        click.echo(f"{entity_id}  {'/'.join(entity.types)} '{entity.label}'")
+        for kb in dict.fromkeys(p.kb for p in found):
+            for proposal in [p for p in found if p.kb == kb][:limit]:
+                mark = "*" if proposal.sure else " "
+                close = " (close match)" if proposal.match == "close" else ""
+                click.echo(f"  {mark} {proposal.key}{close}  {round(proposal.score * 100)}  "
+                           f"{proposal.reason}")
+                if proposal.point is not None:
+                    click.echo(f"      with the point {proposal.point[0]}, {proposal.point[1]}")
+    click.echo(f"{sum(map(len, proposals.values()))} proposals for {len(proposals)} entities, "
+               f"{sure} sure (*). `kg link --apply` writes the sure ones; `kg link --apply "
+               "--accept ENTITY=KB:ID [--source WHERE-YOU-CHECKED]` writes the one you choose.")
 
 
 @cli.command()
