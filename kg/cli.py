@@ -154,7 +154,7 @@ def link(settings: Settings, entities: tuple[str, ...], kbs: tuple[str, ...], li
     for item in items:
         click.echo(f"wrote {item}")
     click.echo(f"{len(items)} item{'s' if len(items) != 1 else ''} added to {path}; "
-               "`kg build` publishes them")
+               "run `kg build` to publish")
 
 
 def _show_proposals(corpus: Corpus, proposals: dict[str, list[Proposal]], limit: int) -> None:
