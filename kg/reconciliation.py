@@ -3,7 +3,9 @@
 Each entity is known by its label, its aliases and every way the documents write it (the exact
 text of its mentions), so 'Qassim Soleimani' and 'Katab Hezbollah' find theirs. A candidate's
 score (0-100) is the best similarity of the query to any of its names; a type narrows the
-candidates to instances of an ontology class (subclasses included).
+candidates to instances of an ontology class (subclasses included). Properties refine it: each
+value a query gives for a property (an entity id, or a name, date or number) is compared with
+the candidate's own values, and the score is the mean of the name's and the properties' scores.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import difflib
 import unicodedata
 from dataclasses import dataclass, field
 
+import pyoxigraph as ox
+
 from kg.store import ReadStore
 
-__all__ = ["Candidate", "EntityIndex", "normalize"]
+__all__ = ["Candidate", "EntityIndex", "PropertyCondition", "normalize"]
 
 _ENTITIES = """
 SELECT ?x ?label ?name ?type WHERE {
@@ -31,6 +35,23 @@ SELECT ?class ?super ?label WHERE {
   FILTER(STRSTARTS(STR(?class), STR(ckg:)) && STRSTARTS(STR(?super), STR(ckg:)))
 }
 """
+
+_VALUES = """
+SELECT ?x ?p ?o WHERE {
+  ?x ?p ?o . ?p a ?kind .
+  VALUES ?kind { owl:ObjectProperty owl:DatatypeProperty }
+  FILTER(STRSTARTS(STR(?x), STR(res:)) && STRSTARTS(STR(?p), STR(ckg:)) && ?p != ckg:evidence)
+}
+"""
+_PROPERTIES = """
+SELECT ?p ?label WHERE {
+  ?p a ?kind ; rdfs:label ?label .
+  VALUES ?kind { owl:ObjectProperty owl:DatatypeProperty }
+  FILTER(STRSTARTS(STR(?p), STR(ckg:)) && ?p != ckg:evidence)  # evidence: quotes, not facts
+}
+"""
+# A value this close to one of the candidate's counts, in proportion; less counts for nothing.
+_CLOSE_VALUE = 0.8
 
 
 def normalize(text: str) -> str:
@@ -51,6 +72,18 @@ class _Entity:
 
 
 @dataclass(frozen=True)
+class PropertyCondition:
+    """What a query says of a property: the candidate should have one of these values.
+
+    A value is an entity IRI, or a text (a name, a date, a number) compared as names are.
+    """
+
+    property: str
+    iris: tuple[str, ...] = ()
+    texts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Candidate:
     """An entity that may be what the query names."""
 
@@ -60,6 +93,8 @@ class Candidate:
     score: float
     match: bool
     matched_name: str
+    #: (feature, 0-100): the name's score, then each property's
+    features: tuple[tuple[str, float], ...] = ()
 
 
 class EntityIndex:
@@ -83,14 +118,22 @@ class EntityIndex:
             self.class_labels[row["class"].value] = row["label"].value
         self._normalized = {iri: {normalize(n): n for n in e.names}
                             for iri, e in entities.items()}
+        #: entity -> property -> its values (IRIs as they are, literals by their text)
+        self.values: dict[str, dict[str, set[str]]] = {}
+        for row in store.query(_VALUES, prefixes=prefixes):
+            value = row["o"].value
+            self.values.setdefault(row["x"].value, {}).setdefault(row["p"].value, set()).add(
+                value if isinstance(row["o"], ox.NamedNode) else normalize(value))
+        self.property_labels = {row["p"].value: row["label"].value
+                                for row in store.query(_PROPERTIES, prefixes=prefixes)}
 
     def is_a(self, iri: str, class_iri: str) -> bool:
         """Whether the entity is an instance of the class (or of a subclass)."""
         return any(class_iri in self.superclasses.get(t, {t})
                    for t in self.entities[iri].types)
 
-    def search(self, query: str, types: tuple[str, ...] = (), limit: int = 10
-               ) -> list[Candidate]:
+    def search(self, query: str, types: tuple[str, ...] = (), limit: int = 10,
+               conditions: tuple[PropertyCondition, ...] = ()) -> list[Candidate]:
         """The best candidates for `query`, best first."""
         wanted = normalize(query)
         if not wanted:
@@ -99,28 +142,58 @@ class EntityIndex:
         for iri, names in self._normalized.items():
             if types and not any(self.is_a(iri, t) for t in types):
                 continue
-            best, matched = 0.0, ""
-            for normal, original in names.items():
-                ratio = difflib.SequenceMatcher(None, wanted, normal).ratio()
-                if normal == wanted:
-                    ratio = 1.0
-                elif f" {wanted} " in f" {normal} ":
-                    # A surname alone, or part of a longer name: better the more it covers.
-                    ratio = max(ratio, 0.8 + 0.15 * len(wanted) / len(normal))
-                if ratio > best:
-                    best, matched = ratio, original
-            if best >= 0.5:
-                scored.append((best, iri, matched))
+            name_score, matched = self._name_score(wanted, names)
+            if name_score < 0.5:
+                continue
+            features = [("name", name_score)] + [
+                (c.property, self._property_score(iri, c)) for c in conditions]
+            score = sum(value for _, value in features) / len(features)
+            scored.append((score, iri, matched, features))
         scored.sort(key=lambda item: (-item[0], self.entities[item[1]].label))
         candidates = []
-        for rank, (score, iri, matched) in enumerate(scored[:limit]):
+        for rank, (score, iri, matched, features) in enumerate(scored[:limit]):
             runner_up = scored[rank + 1][0] if rank + 1 < len(scored) else 0.0
             entity = self.entities[iri]
-            # A match OpenRefine may accept unseen: an exact name that no other entity shares.
+            # A match OpenRefine may accept unseen: an exact name (and every property value)
+            # that no other entity shares.
             match = rank == 0 and score == 1.0 and runner_up < 1.0
             candidates.append(Candidate(iri, entity.label, tuple(sorted(entity.types)),
-                                        round(score * 100, 1), match, matched))
+                                        round(score * 100, 1), match, matched,
+                                        tuple((f, round(v * 100, 1)) for f, v in features)))
         return candidates
+
+    @staticmethod
+    def _name_score(wanted: str, names: dict[str, str]) -> tuple[float, str]:
+        best, matched = 0.0, ""
+        for normal, original in names.items():
+            ratio = difflib.SequenceMatcher(None, wanted, normal).ratio()
+            if normal == wanted:
+                ratio = 1.0
+            elif f" {wanted} " in f" {normal} ":
+                # A surname alone, or part of a longer name: better the more it covers.
+                ratio = max(ratio, 0.8 + 0.15 * len(wanted) / len(normal))
+            if ratio > best:
+                best, matched = ratio, original
+        return best, matched
+
+    def _property_score(self, iri: str, condition: PropertyCondition) -> float:
+        """How well the entity's values of the property agree with the condition's (0-1)."""
+        have = self.values.get(iri, {}).get(condition.property, set())
+        if any(value in have for value in condition.iris):
+            return 1.0
+        # Otherwise by name: the texts given, and the names of the entities given, against
+        # the names of the entities it has (or its literal values).
+        wanted = {normalize(t) for t in condition.texts}
+        wanted |= {n for i in condition.iris for n in self._normalized.get(i, {})}
+        own = set()
+        for value in have:
+            own |= set(self._normalized.get(value, {value: value}))
+        best = 0.0
+        for text in wanted:
+            for name in own:
+                ratio = 1.0 if text == name else difflib.SequenceMatcher(None, text, name).ratio()
+                best = max(best, ratio if ratio >= _CLOSE_VALUE else 0.0)
+        return best
 
     def suggest(self, prefix: str, limit: int = 10) -> list[tuple[str, str]]:
         """Entities one of whose names starts with `prefix` (or a word of it): (iri, label)."""

@@ -3,8 +3,10 @@
 `/reconcile` without queries is the service manifest; with `queries` (a JSON object, sent as a
 form field or in the query string) it answers each query with ranked candidates. Previews are
 at `/reconcile/preview?id=`, and suggest services for entities, types and properties under
-`/reconcile/suggest/`. Entity ids are the ids of the annotations (`qassem-soleimani`), types
-are ontology classes by local name (`Person`).
+`/reconcile/suggest/`. A query's properties (`[{"pid": "locatedIn", "v": "Iraq"}]`, the
+columns OpenRefine's "also use relevant details" sends) refine the scores. Entity ids are the
+ids of the annotations (`qassem-soleimani`); types and properties are ontology terms by local
+name (`Person`, `locatedIn`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 
 from kg.errors import NotFound, QueryError
 from kg.namespaces import Namespaces
-from kg.reconciliation import EntityIndex
+from kg.reconciliation import EntityIndex, PropertyCondition
 from kg.settings import Settings
 from server.store import get_prefixes, per_build
 
@@ -75,19 +77,46 @@ def _answer(key: str, query: Any) -> list[dict[str, Any]]:
             raise QueryError(f"query {key!r}: {name!r} is not a class of the ontology; the "
                              "manifest's suggest service for types lists them")
         types.append(iri)
-    _refuse_properties(key, query)
+    conditions = _conditions(key, query.get("properties") or [], ns, index)
     return [{"id": _local(c.iri, ns.resource_prefix), "name": c.name, "score": c.score,
              "match": c.match, "description": f"matched “{c.matched_name}”",
              "type": [{"id": _local(t, ns.term_prefix), "name": index.class_labels.get(t, t)}
-                      for t in c.types if t in index.class_labels]}
-            for c in index.search(query["query"], tuple(types), limit)]
+                      for t in c.types if t in index.class_labels],
+             "features": [{"id": _local(f, ns.term_prefix), "value": v} for f, v in c.features]}
+            for c in index.search(query["query"], tuple(types), limit, conditions)]
 
 
-def _refuse_properties(key: str, query: dict[str, Any]) -> None:
-    # Properties are not matched against the graph yet: say so rather than ignore them.
-    if query.get("properties"):
-        raise QueryError(f"query {key!r}: matching on properties is not offered; reconcile on "
-                         "the name and a type")
+def _conditions(key: str, properties: Any, ns: Namespaces, index: EntityIndex
+                ) -> tuple[PropertyCondition, ...]:
+    """The query's `properties` ([{pid, v}]) as conditions on the graph's values."""
+    example = '[{"pid": "locatedIn", "v": "Iraq"}]'
+    if not isinstance(properties, list):
+        raise QueryError(f"query {key!r}: properties must be a list such as {example}")
+    conditions = []
+    for item in properties:
+        if not isinstance(item, dict) or not isinstance(item.get("pid"), str) or "v" not in item:
+            raise QueryError(f"query {key!r}: each property needs `pid` and `v`: {example}")
+        pid = item["pid"]
+        iri = pid if pid.startswith(ns.term_prefix) else ns.term(pid)
+        if iri not in index.property_labels:
+            raise QueryError(f"query {key!r}: {pid!r} is not a property of the ontology; the "
+                             "manifest's suggest service for properties lists them")
+        iris, texts = [], []
+        for value in item["v"] if isinstance(item["v"], list) else [item["v"]]:
+            if isinstance(value, dict) and isinstance(value.get("id"), str):
+                # A cell already reconciled against this service: an entity id.
+                iris.append(ns.resource(value["id"]))
+            elif isinstance(value, bool):
+                texts.append(str(value).lower())
+            elif isinstance(value, int | float):
+                texts.append(f"{value:g}")
+            elif isinstance(value, str):
+                texts.append(value)
+            else:
+                raise QueryError(f"query {key!r}: the value of {pid!r} must be a string, a "
+                                 'number, a boolean, {"id": ...} or a list of these')
+        conditions.append(PropertyCondition(iri, tuple(iris), tuple(texts)))
+    return tuple(conditions)
 
 
 def _manifest() -> Response:
@@ -108,6 +137,8 @@ def _manifest() -> Response:
                        "service_path": "/suggest/entity"},
             "type": {"service_url": root + url_for("reconcile.service"),
                      "service_path": "/suggest/type"},
+            "property": {"service_url": root + url_for("reconcile.service"),
+                         "service_path": "/suggest/property"},
         },
     })
 
@@ -138,10 +169,20 @@ def suggest_entity() -> Response:
 @blueprint.route("/suggest/type")
 def suggest_type() -> Response:
     """Ontology classes whose name starts with `prefix`."""
-    ns, index = _namespaces(), _index()
+    return _suggest_terms(_index().class_labels)
+
+
+@blueprint.route("/suggest/property")
+def suggest_property() -> Response:
+    """Ontology properties whose name starts with `prefix`, for matching on other columns."""
+    return _suggest_terms(_index().property_labels)
+
+
+def _suggest_terms(labels: dict[str, str]) -> Response:
+    ns = _namespaces()
     prefix = request.args.get("prefix", "").casefold()
     return jsonify({"result": [
         {"id": _local(iri, ns.term_prefix), "name": label}
-        for iri, label in sorted(index.class_labels.items(), key=lambda item: item[1])
+        for iri, label in sorted(labels.items(), key=lambda item: item[1])
         if label.casefold().startswith(prefix) or _local(iri, ns.term_prefix).casefold()
         .startswith(prefix)]})

@@ -51,7 +51,7 @@ def test_the_manifest_has_the_fields_the_spec_requires(live_server: str) -> None
     assert manifest["preview"]["url"] == f"{live_server}/reconcile/preview?id={{{{id}}}}"
     assert isinstance(manifest["preview"]["width"], int)
     assert all({"id", "name"} <= set(t) for t in manifest["defaultTypes"])
-    for kind in ("entity", "type"):
+    for kind in ("entity", "type", "property"):
         suggest = manifest["suggest"][kind]
         assert suggest["service_url"] + suggest["service_path"] == \
             f"{live_server}/reconcile/suggest/{kind}"
@@ -86,6 +86,27 @@ def test_an_exact_unique_name_is_a_match_an_ambiguous_one_is_not(live_server: st
     assert {"id": "Country", "name": "Country"} in results["q2"][0]["type"]
 
 
+def test_properties_from_other_columns_decide_between_namesakes(live_server: str) -> None:
+    # 'Iran' is the state and the country; only the state opposes the United States.
+    results = _reconcile(live_server, {
+        "q0": {"query": "Iran", "properties": [{"pid": "opposes", "v": "United States"}]},
+        "q1": {"query": "Iran", "properties": [{"pid": "opposes", "v": {"id": "united-states"}}]},
+        "q2": {"query": "Soleimani", "properties": [{"pid": "commands", "v": "Al Quds force"},
+                                                    {"pid": "nationality", "v": "Iran"}]}})
+    for key in ("q0", "q1"):
+        first = results[key][0]
+        assert (first["id"], first["score"], first["match"]) == ("iran", 100.0, True)
+        assert first["features"] == [{"id": "name", "value": 100.0},
+                                     {"id": "opposes", "value": 100.0}]
+        country = next(c for c in results[key] if c["id"] == "iran-country")
+        assert country["score"] == 50.0  # the name, and no such fact
+    soleimani = results["q2"][0]
+    assert soleimani["id"] == "qassem-soleimani"
+    assert [f["id"] for f in soleimani["features"]] == ["name", "commands", "nationality"]
+    # 'Al Quds force' is an alias of the force he commands; the texts call him 'Soleimani'.
+    assert [f["value"] for f in soleimani["features"]] == [100.0, 100.0, 100.0]
+
+
 def test_queries_in_the_query_string_and_a_limit(live_server: str) -> None:
     queries = json.dumps({"q0": {"query": "Soleimani", "limit": 2}})
     response = requests.get(f"{live_server}/reconcile", params={"queries": queries}, timeout=30)
@@ -100,8 +121,12 @@ def test_bad_queries_are_400s_that_say_why(live_server: str) -> None:
             ('{"q0": {"name": "x"}}', "query 'q0' needs a `query` string"),
             ('{"q0": {"query": "x", "type": "Spaceship"}}', "'Spaceship' is not a class"),
             ('{"q0": {"query": "x", "limit": 0}}', "limit must be an integer"),
-            ('{"q0": {"query": "x", "properties": [{"pid": "p", "v": "y"}]}}',
-             "matching on properties is not offered")):
+            ('{"q0": {"query": "x", "properties": [{"pid": "colour", "v": "y"}]}}',
+             "'colour' is not a property of the ontology"),
+            ('{"q0": {"query": "x", "properties": [{"v": "y"}]}}',
+             "each property needs `pid` and `v`"),
+            ('{"q0": {"query": "x", "properties": [{"pid": "opposes", "v": [[1]]}]}}',
+             "the value of 'opposes' must be a string, a number")):
         response = requests.post(f"{live_server}/reconcile", data={"queries": queries},
                                  timeout=30)
         assert response.status_code == 400, queries
@@ -122,3 +147,8 @@ def test_preview_and_suggest(live_server: str) -> None:
     types = requests.get(f"{live_server}/reconcile/suggest/type", params={"prefix": "Mil"},
                          timeout=30).json()["result"]
     assert {"id": "MilitaryBase", "name": "Military base"} in types
+    properties = requests.get(f"{live_server}/reconcile/suggest/property",
+                              params={"prefix": "loc"}, timeout=30).json()["result"]
+    assert {"id": "locatedIn", "name": "located in"} in properties
+    assert not any(p["id"] == "evidence" for p in requests.get(
+        f"{live_server}/reconcile/suggest/property", timeout=30).json()["result"])
