@@ -247,3 +247,33 @@ def test_every_saved_query_is_offered_and_one_with_values_opens_its_form(
     Select(browser.find_element(By.ID, "examples")).select_by_value("events-between-dates")
     WebDriverWait(browser, 30).until(lambda d: "/queries/events-between-dates" in d.current_url)
     assert wait_for(browser, "#p-from").get_attribute("value") == "2020-01-01"
+
+
+def test_a_resource_page_leads_from_a_fact_to_its_quote_in_the_document(
+        browser: WebDriver, live_server: str) -> None:
+    take_log(browser, "browser")
+    browser.get(f"{live_server}/resource/qassem-soleimani")
+    assert browser.title.startswith("Qassem Soleimani")
+    # The first quote backing a fact, highlighted in its sentence.
+    quote = wait_for(browser, "blockquote.quote")
+    exact = quote.find_element(By.TAG_NAME, "mark").text
+    assert exact
+    quote.find_element(By.CSS_SELECTOR, "cite a").click()
+    # The document page opens at the quote, marked in the text.
+    WebDriverWait(browser, 30).until(lambda d: "?quote=" in d.current_url)
+    wait_for(browser, "#text mark")
+    # Marked piece by piece: mentions inside the quote keep their own links.
+    marked = browser.find_elements(By.CSS_SELECTOR, "#text mark")
+    assert "".join(m.text for m in marked) == exact
+    assert browser.execute_script(
+        "const r = document.querySelector('#text mark').getBoundingClientRect();"
+        "return r.top >= 0 && r.bottom <= window.innerHeight;"), "the quote is not scrolled to"
+    # Mentions in the text link to their entities; one leads back to an entity page.
+    mention = browser.find_element(By.CSS_SELECTOR, "#text a.mention")
+    target = str(mention.get_attribute("href"))
+    assert target.startswith(f"{live_server}/resource/")
+    mention.click()
+    WebDriverWait(browser, 30).until(lambda d: d.current_url == target)
+    wait_for(browser, "h1")
+    errors = [entry for entry in take_log(browser, "browser") if entry["level"] == "SEVERE"]
+    assert not errors
