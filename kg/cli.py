@@ -145,7 +145,7 @@ def link(settings: Settings, entities: tuple[str, ...], kbs: tuple[str, ...], li
     if not write:
         _show_proposals(corpus, proposals, limit)
         return
-    chosen = accepted(proposals, accept, source)
+    chosen = accepted(proposals, accept, source, kbs)
     if not chosen:
         click.echo("nothing sure to write; choose with --accept ENTITY=KB:ID")
         return
@@ -153,7 +153,7 @@ def link(settings: Settings, entities: tuple[str, ...], kbs: tuple[str, ...], li
     path = append_links(settings.corpus_dir, items, vocabulary)
     for item in items:
         click.echo(f"wrote {item}")
-    click.echo(f"{len(items)} item{'s' if len(items) != 1 else ''} added to {path}; "
+    click.echo(f"{_plural(len(items), 'item')} added to {path}; "
                "run `kg build` to publish")
 
 
@@ -170,8 +170,9 @@ def _show_proposals(corpus: Corpus, proposals: dict[str, list[Proposal]], limit:
                            f"{proposal.reason}")
                 if proposal.point is not None:
                     click.echo(f"      with the point {proposal.point[0]}, {proposal.point[1]}")
-    click.echo(f"{sum(map(len, proposals.values()))} proposals for {len(proposals)} entities, "
-               f"{sure} sure (*). `kg link --apply` writes the sure ones; `kg link --apply "
+    count = sum(map(len, proposals.values()))
+    click.echo(f"{_plural(count, 'proposal')} for {_plural(len(proposals), 'entity', 'entities')}"
+               f", {sure} sure (*). `kg link --apply` writes the sure ones; `kg link --apply "
                "--accept ENTITY=KB:ID [--source WHERE-YOU-CHECKED]` writes the one you choose.")
 
 
@@ -233,6 +234,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     from server.runner import run
 
     run(settings, dev=dev)
+
+
+def _plural(count: int, one: str, many: str = "") -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
 
 
 def _progress(message: str) -> None:

@@ -6,14 +6,15 @@ Three sources, each honest about what it knows:
   alternate names), US states and continents. A record found is a source one can name, so its
   id and point can be written as they are. The country the corpus places a city in (`locatedIn`)
   decides between namesakes (Moscow in Russia, Moscow in Idaho).
-- A twin already linked: a State and the Country of the same name share one Wikidata item (the
-  country's), as a close match for the State; the twin's source is the source.
+- A twin already linked: a State gets the items of the Country of its name, as close matches;
+  the Country link's source is the source.
 - The entity's own label and aliases, as English Wikipedia titles for DBpedia. A name is not a
   verification: such a proposal has no source, and is written only when the researcher checked
   the page and names it (`kg link --accept ... --source ...`).
 
-A proposal is *sure* when it has a source, its name matches exactly, and no other candidate
-matches as well: those are the ones `kg link --apply` writes without being told which.
+A proposal is *sure* when it has a source, a name matches exactly, no other record matches any
+of the entity's names, and no other entity is linked to it: those are the ones
+`kg link --apply` writes without being told which.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ _LABEL, _ALIAS, _MENTION = 1.0, 0.95, 0.9
 _ALTERNATE = 0.95
 # A record in another country than the corpus says: kept (the corpus may be wrong) but ranked low.
 _ELSEWHERE = 0.5
+# The least a candidate scores whose name matches exactly: an alternate name, in a mention.
+_EXACT_NAME = _ALTERNATE * _MENTION
 # A Wikipedia title made from a name is only a guess to check.
 _TITLE_FROM_LABEL, _TITLE_FROM_ALIAS = 0.6, 0.5
 
@@ -91,6 +94,7 @@ def propose(corpus: Corpus, vocabulary: Vocabulary, entities: Iterable[str] = ()
     wanted_kbs = set(kbs) or set(KNOWLEDGE_BASES)
     # A close match counts as a link here: the researcher chose it over an exact one.
     linked = {(link.entity, link.kb) for link in corpus.links}
+    taken = {f"{link.kb}:{link.id}": link.entity for link in corpus.links if link.exact}
     mentions: dict[str, list[str]] = defaultdict(list)
     located: dict[str, list[str]] = defaultdict(list)
     for document in corpus.documents:
@@ -111,24 +115,35 @@ def propose(corpus: Corpus, vocabulary: Vocabulary, entities: Iterable[str] = ()
             if (entity.id, kb) in linked:
                 continue
             candidates = list(context.candidates(entity, kb, names))
-            found.extend(_rank(candidates))
+            found.extend(_rank(candidates, taken))
         if found:
             # The sure first, then the best; the ranking within a knowledge base stays.
             proposals[entity.id] = sorted(found, key=lambda p: (not p.sure, -p.score))
     return proposals
 
 
-def _rank(candidates: list[Proposal]) -> list[Proposal]:
-    """Best first; the first is sure if it has a source, matches exactly and stands alone."""
+def _rank(candidates: list[Proposal], taken: dict[str, str]) -> list[Proposal]:
+    """Best first; the first is sure if it has a source, matches a name exactly, no other
+    sourced candidate matches one (however it is weighted), and no other entity has it.
+
+    `taken` maps identifiers (kb:id) already owl:sameAs an entity to that entity.
+    """
     best: dict[str, Proposal] = {}
     for candidate in candidates:  # one proposal per identifier: the best-scored reading
         if candidate.key not in best or candidate.score > best[candidate.key].score:
             best[candidate.key] = candidate
     ranked = sorted(best.values(), key=lambda p: (-p.score, -p.population, p.id))
+    # A close match may share an item with an entity owl:sameAs it; an exact one may not.
+    clash = {p.key for p in ranked if p.key in taken and p.match == "exact"}
+    for i, proposal in enumerate(ranked):
+        if proposal.key in clash:
+            ranked[i] = replace(proposal, reason=f"{proposal.reason}; but '{taken[proposal.key]}'"
+                                " is owl:sameAs it already")
     if ranked:
         top = ranked[0]
-        alone = len(ranked) == 1 or ranked[1].score < top.score
-        if top.source is not None and top.score >= _ALTERNATE * _MENTION and alone:
+        rivals = [p for p in ranked[1:] if p.source is not None and p.score >= _EXACT_NAME]
+        if (top.source is not None and top.score >= _EXACT_NAME and not rivals
+                and top.key not in clash):
             ranked[0] = replace(top, sure=True)
     return ranked
 
@@ -244,26 +259,20 @@ class _Context:
     # --- twins and names ---
 
     def _twin(self, entity: Entity, kb: str) -> Iterator[Proposal]:
-        """A State and the Country of its name: the country's item, closely for the State."""
-        if self.is_a(entity, "State"):
-            twin_class, match = "Country", "close"
-        elif self.is_a(entity, "Country"):
-            twin_class, match = "State", "exact"
-        else:
+        """A State and the Country of its name: the country's item, as a close match."""
+        if not self.is_a(entity, "State"):
             return
         for other in self.corpus.entities.values():
-            if (other.id == entity.id or normalize(other.label) != normalize(entity.label)
-                    or not self.is_a(other, twin_class)):
+            if normalize(other.label) != normalize(entity.label) or not self.is_a(other,
+                                                                                  "Country"):
                 continue
             link = self.links.get((other.id, kb))
-            if link is None:
+            if link is None or not link.exact:
                 continue
-            relation = ("a state is close to its country's item, not the same"
-                        if match == "close" else "the item is its country's")
             yield Proposal(entity.id, kb, link.id, _LABEL,
-                           f"the {twin_class.lower()} '{other.label}' ({other.id}) has the "
-                           f"same name and is linked to it; {relation}",
-                           link.source, match=match)
+                           f"the country '{other.label}' ({other.id}) has the same name and is "
+                           "linked to it; a state is close to its country's item, not the same",
+                           link.source, match="close")
 
     def _continent_titles(self, entity: Entity, names: _Names) -> Iterator[Proposal]:
         if not self.is_a(entity, "Region"):
@@ -341,13 +350,17 @@ def _city_index() -> dict[str, list[tuple[str, bool]]]:
 
 
 def accepted(proposals: dict[str, list[Proposal]], accept: Iterable[str],
-             source: str | None) -> list[Proposal]:
+             source: str | None, kbs: Iterable[str] = ()) -> list[Proposal]:
     """The proposals to write: those named `entity=kb:id`, else every sure one.
 
     A proposal made from a name has no source; it is accepted only with `source`, the place
-    where the researcher verified it.
+    where the researcher verified it, and one at a time, so a source never covers another.
+    `kbs` are the knowledge bases the proposals were limited to, to say so when one is missed.
     """
     named = list(accept)
+    if source is not None and not named:
+        raise SettingsError("--source names where you checked a proposal you --accept: add "
+                            "--accept ENTITY=KB:ID")
     if not named:
         return [p for found in proposals.values() for p in found if p.sure]
     chosen = []
@@ -356,14 +369,22 @@ def accepted(proposals: dict[str, list[Proposal]], accept: Iterable[str],
         offered = {p.key: p for p in proposals.get(entity, ())}
         if key not in offered:
             listed = ", ".join(offered) or "none"
+            limited = f"; --kb limited them to {', '.join(kbs)}" if kbs else ""
             raise SettingsError(f"--accept {choice}: not a proposal for '{entity}' (proposed: "
-                                f"{listed}); write ENTITY=KB:ID as `kg link {entity}` shows it")
-        proposal = offered[key]
-        if proposal.source is None:
-            if not source:
-                raise SettingsError(
-                    f"--accept {choice}: it is made from a name, which verifies nothing; check "
-                    f"it, then name where with --source (a page address and the date)")
-            proposal = replace(proposal, source=source)
-        chosen.append(proposal)
-    return chosen
+                                f"{listed}{limited}); write ENTITY=KB:ID as `kg link {entity}` "
+                                "shows it")
+        chosen.append(offered[key])
+    made_from_names = [p for p in chosen if p.source is None]
+    if source is not None and not made_from_names:
+        raise SettingsError("--source is for a proposal made from a name; those you accept "
+                            "have their own source")
+    if len(made_from_names) > 1:
+        raise SettingsError(
+            f"{', '.join(p.key for p in made_from_names)} are made from names: accept them one "
+            "run at a time, each with the --source where you checked it")
+    if made_from_names and not source:
+        raise SettingsError(
+            f"--accept {made_from_names[0].entity}={made_from_names[0].key}: it is made from a "
+            "name, which verifies nothing; check it, then name where with --source (a page "
+            "address and the date)")
+    return [p if p.source is not None else replace(p, source=source) for p in chosen]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -29,17 +30,28 @@ def link_items(proposals: Iterable[Proposal], placed: Iterable[str] = ()) -> lis
     """
     items, has_point = [], set(placed)
     for proposal in proposals:
-        # Q-ids and GeoNames ids are plain; a title may hold what YAML would read otherwise.
-        identifier = json.dumps(proposal.id) if proposal.kb == "dbpedia" else proposal.id
         match = ", match: close" if proposal.match == "close" else ""
-        items.append(f"{{entity: {proposal.entity}, kb: {proposal.kb}, id: {identifier}{match}, "
-                     f"source: {json.dumps(proposal.source, ensure_ascii=False)}}}")
+        items.append(f"{{entity: {_scalar(proposal.entity)}, kb: {proposal.kb}, "
+                     f"id: {_scalar(proposal.id)}{match}, source: {_scalar(proposal.source)}}}")
         if proposal.point is not None and proposal.entity not in has_point:
             lat, long, source = proposal.point
-            items.append(f"{{entity: {proposal.entity}, lat: {lat!r}, long: {long!r}, "
-                         f"source: {json.dumps(source, ensure_ascii=False)}}}")
+            items.append(f"{{entity: {_scalar(proposal.entity)}, lat: {lat!r}, "
+                         f"long: {long!r}, source: {_scalar(source)}}}")
             has_point.add(proposal.entity)
     return items
+
+
+def _scalar(value: str | None) -> str:
+    """A YAML double-quoted scalar, so 'yes' stays a string and every character comes back.
+
+    JSON's string form is one, except that JSON leaves raw the characters YAML reads as line
+    breaks; they are escaped.
+    """
+    return json.dumps(value, ensure_ascii=False).translate(_YAML_LINE_BREAKS)
+
+
+_YAML_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028",
+                                   "\u2029": "\\u2029"})
 
 
 def append_links(corpus_dir: Path, items: list[str], vocabulary: Vocabulary) -> Path:
@@ -53,8 +65,11 @@ def append_links(corpus_dir: Path, items: list[str], vocabulary: Vocabulary) -> 
         before = 0
     elif text and not text.endswith("\n"):
         text += "\n"
-    text += f"  # added by kg link on {date.today().isoformat()}\n"
-    text += "".join(f"  - {item}\n" for item in items)
+    # Indented as the file's last item is ('- ' at the margin is PyYAML's own layout).
+    items_so_far = _ITEM.findall(text)
+    indent = items_so_far[-1] if items_so_far else "  "
+    text += f"{indent}# added by kg link on {date.today().isoformat()}\n"
+    text += "".join(f"{indent}- {item}\n" for item in items)
     try:
         after = _count(text, path)
     except AnnotationError:
@@ -74,6 +89,9 @@ def append_links(corpus_dir: Path, items: list[str], vocabulary: Vocabulary) -> 
             _write(path, original.decode("utf-8"))
         raise
     return path
+
+
+_ITEM = re.compile(r"^( *)- ", re.MULTILINE)
 
 
 def _count(text: str, path: Path) -> int | None:

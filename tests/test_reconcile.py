@@ -107,6 +107,23 @@ def test_properties_from_other_columns_decide_between_namesakes(live_server: str
     assert [f["value"] for f in soleimani["features"]] == [100.0, 100.0, 100.0]
 
 
+def test_dates_must_be_equal_and_empty_cells_say_nothing(live_server: str) -> None:
+    killing = "Killing of Qassem Soleimani"
+    results = _reconcile(live_server, {
+        "right": {"query": killing, "properties": [{"pid": "earliestDate", "v": "2020-01-03"}]},
+        "wrong": {"query": killing, "properties": [{"pid": "earliestDate", "v": "2020-01-08"}]},
+        "empty": {"query": killing, "properties": [{"pid": "earliestDate", "v": ""}]},
+        # An id this service does not know, with the name OpenRefine sends beside it.
+        "named": {"query": "Iran", "properties": [
+            {"pid": "opposes", "v": {"id": "nobody-known", "name": "Saudi Arabia"}}]}})
+    features = {key: results[key][0]["features"] for key in ("right", "wrong")}
+    assert features["right"][1] == {"id": "earliestDate", "value": 100.0}
+    assert features["wrong"][1] == {"id": "earliestDate", "value": 0.0}  # not 'nearly right'
+    assert (results["empty"][0]["score"], results["empty"][0]["match"]) == (100.0, True)
+    assert results["empty"][0]["features"] == [{"id": "name", "value": 100.0}]
+    assert (results["named"][0]["id"], results["named"][0]["score"]) == ("iran", 100.0)
+
+
 def test_queries_in_the_query_string_and_a_limit(live_server: str) -> None:
     queries = json.dumps({"q0": {"query": "Soleimani", "limit": 2}})
     response = requests.get(f"{live_server}/reconcile", params={"queries": queries}, timeout=30)
@@ -126,7 +143,9 @@ def test_bad_queries_are_400s_that_say_why(live_server: str) -> None:
             ('{"q0": {"query": "x", "properties": [{"v": "y"}]}}',
              "each property needs `pid` and `v`"),
             ('{"q0": {"query": "x", "properties": [{"pid": "opposes", "v": [[1]]}]}}',
-             "the value of 'opposes' must be a string, a number")):
+             "the value of 'opposes' must be a string, a number"),
+            ('{"q0": {"query": "x", "properties": [{"pid": "opposes", "v": {"id": "nobody"}}]}}',
+             "no entity has the id 'nobody' given for 'opposes'; give its name instead")):
         response = requests.post(f"{live_server}/reconcile", data={"queries": queries},
                                  timeout=30)
         assert response.status_code == 400, queries
