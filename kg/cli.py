@@ -1,4 +1,4 @@
-"""The `kg` command line: build, validate, stats, query, link, serve.
+"""The `kg` command line: build, validate, stats, query, link, export, serve.
 
 Errors become a message and an exit code in one place, `main`.
 """
@@ -108,6 +108,42 @@ def run(settings: Settings, name: str | None, values: tuple[str, ...], fmt: str)
     given = dict(value.partition("=")[::2] for value in values)
     bound = saved.substitutions(given, namespaces.prefixes())
     sys.stdout.write(run_query(settings, saved.text, fmt, bound))
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["turtle", "trig", "ntriples", "nquads",
+                                                     "jsonld", "rdfxml"]), default=None,
+              help="Format (default: from the -o file name, else turtle).")
+@click.option("--graph", "graphs", multiple=True, metavar="NAME",
+              help="A document's graph, ontology, inferred, links, or all (default; repeatable).")
+@click.option("--query", "query_file", type=click.Path(exists=True, dir_okay=False,
+                                                       path_type=Path),
+              help="Export the triples a CONSTRUCT query in this file makes, instead.")
+@click.option("--rdf11", is_flag=True,
+              help="Rewrite RDF 1.2 triple terms as rdf:Statement nodes, for RDF 1.1 tools.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (.gz compresses); default: standard output.")
+@click.pass_obj
+def export(settings: Settings, fmt: str | None, graphs: tuple[str, ...],
+           query_file: Path | None, rdf11: bool, output: Path | None) -> None:
+    """Export the graph as a file: the same graph always gives the same bytes."""
+    from kg.errors import SettingsError
+    from kg.export import export as run_export
+    from kg.export import format_for_path, write_export
+    from kg.namespaces import Namespaces
+    from kg.store import ReadStore
+
+    if query_file is not None and graphs:
+        raise SettingsError("--query and --graph both choose what to export: give one")
+    if fmt is None:
+        fmt = (format_for_path(output) if output is not None else None) or "turtle"
+    construct = query_file.read_text(encoding="utf-8") if query_file is not None else None
+    with ReadStore.open_current(settings.store_dir) as store:
+        exported = run_export(store, Namespaces(settings.base_iri), fmt, graphs, construct,
+                              rdf11)
+    write_export(exported, output, sys.stdout.buffer)
+    if output is not None:
+        click.echo(f"wrote {exported.statements} statements ({fmt}) to {output}", err=True)
 
 
 @cli.command()

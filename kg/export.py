@@ -1,0 +1,224 @@
+"""Export: the graph, or part of it, as a file in any RDF format, the same bytes every time.
+
+Determinism is what lets a dump diff cleanly in git: blank nodes are relabelled by RDFC-1.0
+(pyoxigraph's implementation), statements are sorted by subject (its rdf:type first),
+predicate and object, and the header holds nothing that changes between identical graphs.
+pyoxigraph writes every format; this module only chooses, orders and labels what it writes.
+
+Where the data holds RDF 1.2 triple terms (a SPARQL Update may write them), `rdf11=True`
+rewrites each as an `rdf:Statement` node (RDF 1.1 reification), so RDF 1.1 tools read the
+file; the header says which the file is.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import IO, NamedTuple
+
+import pyoxigraph as ox
+
+from kg.errors import NotFound, QueryError
+from kg.namespaces import Namespaces
+from kg.store import ReadStore
+
+__all__ = ["EXPORT_FORMATS", "Export", "ExportFormat", "export", "format_for_path",
+           "write_export"]
+
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_TYPE = ox.NamedNode(_RDF + "type")
+_REIFIES = ox.NamedNode(_RDF + "reifies")
+
+
+class ExportFormat(NamedTuple):
+    """A format `kg export` writes: pyoxigraph's format, and how a header is written in it."""
+
+    rdf_format: ox.RdfFormat
+    comment: str | None  # how a header line starts; None: the format has no comments
+    triple_terms: bool = True  # whether it can hold RDF 1.2 triple terms
+
+
+#: The formats by the names the command line uses.
+EXPORT_FORMATS: dict[str, ExportFormat] = {
+    "turtle": ExportFormat(ox.RdfFormat.TURTLE, "# "),
+    "trig": ExportFormat(ox.RdfFormat.TRIG, "# "),
+    "ntriples": ExportFormat(ox.RdfFormat.N_TRIPLES, "# "),
+    "nquads": ExportFormat(ox.RdfFormat.N_QUADS, "# "),
+    "rdfxml": ExportFormat(ox.RdfFormat.RDF_XML, "<!-- "),
+    "jsonld": ExportFormat(ox.RdfFormat.JSON_LD, None, triple_terms=False),  # nor comments
+}
+#: Graph names that are not documents.
+SPECIAL_GRAPHS = ("ontology", "inferred", "links")
+
+
+@dataclass(frozen=True)
+class Export:
+    """What was exported: the file's bytes (uncompressed) and what they hold."""
+
+    data: bytes
+    format: str
+    statements: int
+    graphs: tuple[str, ...]
+    rdf12: bool  # whether the file holds triple terms
+
+
+def format_for_path(path: Path) -> str | None:
+    """The export format a file name asks for (`.ttl`, `.nq.gz`, ...), if any."""
+    name = path.name.removesuffix(".gz")
+    extension = name.rsplit(".", 1)[-1] if "." in name else ""
+    rdf_format = ox.RdfFormat.from_extension(extension) if extension else None
+    return next((n for n, f in EXPORT_FORMATS.items() if f.rdf_format == rdf_format), None)
+
+
+def export(store: ReadStore, ns: Namespaces, fmt: str = "turtle", graphs: Iterable[str] = (),
+           construct: str | None = None, rdf11: bool = False) -> Export:
+    """Serialize the chosen graphs (default: all) or a CONSTRUCT query's triples."""
+    chosen = EXPORT_FORMATS[fmt]
+    if construct is not None:
+        quads = list(_constructed(store, ns, construct))
+        names: tuple[str, ...] = ()
+    else:
+        names = _graph_iris(store, ns, tuple(graphs) or ("all",))
+        quads = [q for name in names for q in store.quads(name)]
+    if not chosen.rdf_format.supports_datasets:
+        # One graph of triples: the union of those chosen, each triple once.
+        quads = [ox.Quad(t.subject, t.predicate, t.object) for t in
+                 dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads)]
+    if rdf11:
+        quads = list(_as_rdf11(quads))
+    rdf12 = any(_has_triple_term(q) for q in quads)
+    if rdf12 and not chosen.triple_terms:
+        raise QueryError(f"the data holds RDF 1.2 triple terms, which {fmt} cannot: export with "
+                         "--rdf11 to rewrite them as rdf:Statement nodes")
+    quads = _canonical(quads)
+    body = ox.serialize(quads, format=chosen.rdf_format, prefixes=ns.prefixes())
+    assert body is not None
+    header = _header(ns, store, fmt, len(quads), names, construct is not None, rdf11, rdf12)
+    return Export(_with_header(body, header, chosen), fmt, len(quads), names, rdf12)
+
+
+def write_export(exported: Export, output: Path | None, stream: IO[bytes]) -> None:
+    """Write to `output` (gzip-compressed if it ends in .gz), or to `stream`."""
+    if output is None:
+        stream.write(exported.data)
+        return
+    partial = output.with_name(output.name + ".partial")
+    if output.suffix == ".gz":
+        # No name or time in the gzip header: the same export gives the same bytes.
+        with partial.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw,
+                                                     mtime=0) as compressed:
+            compressed.write(exported.data)
+    else:
+        partial.write_bytes(exported.data)
+    partial.replace(output)
+
+
+def _graph_iris(store: ReadStore, ns: Namespaces, names: tuple[str, ...]) -> tuple[str, ...]:
+    present = store.named_graphs()
+    if "all" in names:
+        return tuple(present)
+    iris = []
+    for name in names:
+        iri = name if name.startswith(ns.graph("")) else ns.graph(name)
+        if iri not in present:
+            documents = [g.removeprefix(ns.graph("")) for g in present
+                         if g.removeprefix(ns.graph("")) not in SPECIAL_GRAPHS]
+            raise NotFound(f"no graph {name!r} in the store; choose all, "
+                           f"{', '.join(SPECIAL_GRAPHS)}, or a document: {', '.join(documents)}")
+        iris.append(iri)
+    return tuple(dict.fromkeys(iris))
+
+
+def _constructed(store: ReadStore, ns: Namespaces, query: str) -> Iterator[ox.Quad]:
+    result = store.query(query, prefixes=ns.prefixes())
+    if not isinstance(result, ox.QueryTriples):
+        raise QueryError("--query needs a CONSTRUCT (or DESCRIBE) query: it makes the triples "
+                         "to export")
+    for triple in result:
+        yield ox.Quad(triple.subject, triple.predicate, triple.object)
+
+
+def _has_triple_term(quad: ox.Quad) -> bool:
+    return isinstance(quad.subject, ox.Triple) or isinstance(quad.object, ox.Triple)
+
+
+def _as_rdf11(quads: list[ox.Quad]) -> Iterator[ox.Quad]:
+    """Triple terms rewritten as rdf:Statement nodes; `r rdf:reifies <<( s p o )>>` makes r the
+    statement itself."""
+    for quad in quads:
+        subject, object_ = quad.subject, quad.object
+        if isinstance(subject, ox.Triple):  # RDF-star's subject position, which 1.2 dropped
+            node = _statement_node(subject)
+            yield from _statement(node, subject, quad.graph_name)
+            subject = node
+        if quad.predicate == _REIFIES and isinstance(object_, ox.Triple):
+            yield from _statement(subject, object_, quad.graph_name)
+            continue
+        if isinstance(object_, ox.Triple):
+            node = _statement_node(object_)
+            yield from _statement(node, object_, quad.graph_name)
+            object_ = node
+        yield ox.Quad(subject, quad.predicate, object_, quad.graph_name)
+
+
+def _statement_node(triple: ox.Triple) -> ox.BlankNode:
+    # The same triple term gets the same node, wherever it occurs (relabelled canonically later).
+    return ox.BlankNode("t" + hashlib.sha256(str(triple).encode()).hexdigest()[:32])
+
+
+def _statement(node: ox.NamedNode | ox.BlankNode, triple: ox.Triple,
+               graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph) -> Iterator[ox.Quad]:
+    parts: list[ox.NamedNode | ox.BlankNode | ox.Literal] = []
+    for term in (triple.subject, triple.predicate, triple.object):
+        if isinstance(term, ox.Triple):
+            inner = _statement_node(term)
+            yield from _statement(inner, term, graph)
+            parts.append(inner)
+        else:
+            parts.append(term)
+    yield ox.Quad(node, _TYPE, ox.NamedNode(_RDF + "Statement"), graph)
+    for name, term in zip(("subject", "predicate", "object"), parts, strict=True):
+        yield ox.Quad(node, ox.NamedNode(_RDF + name), term, graph)
+
+
+def _canonical(quads: list[ox.Quad]) -> list[ox.Quad]:
+    """Blank nodes relabelled by RDFC-1.0, duplicates dropped, in a stable, readable order."""
+    dataset = ox.Dataset(quads)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return sorted(dataset, key=lambda q: (str(q.graph_name), str(q.subject),
+                                          q.predicate != _TYPE, str(q.predicate), str(q.object)))
+
+
+def _header(ns: Namespaces, store: ReadStore, fmt: str, count: int, graphs: tuple[str, ...],
+            constructed: bool, rdf11: bool, rdf12: bool) -> list[str]:
+    what = ("the triples of a CONSTRUCT query" if constructed
+            else "all graphs" if set(graphs) == set(store.named_graphs())
+            else "graphs " + ", ".join(g.removeprefix(ns.graph("")) for g in graphs))
+    unit = "quads" if EXPORT_FORMATS[fmt].rdf_format.supports_datasets else "triples"
+    if rdf12:
+        kind = ("RDF 1.2: holds triple terms; `kg export --rdf11` writes an RDF 1.1 file")
+    elif rdf11:
+        kind = "RDF 1.1: triple terms rewritten as rdf:Statement nodes (--rdf11)"
+    else:
+        kind = "RDF 1.1: no triple terms"
+    return [
+        f"crisiskg export of {what}: {count} {unit}, {fmt}",
+        f"dataset {ns.base} version {store.manifest.dataset_version}, "
+        f"made by crisiskg {metadata.version('crisiskg')}",
+        kind,
+        "blank nodes labelled by RDFC-1.0 and statements sorted: the same graph, the same bytes",
+    ]
+
+
+def _with_header(body: bytes, lines: list[str], chosen: ExportFormat) -> bytes:
+    if chosen.comment is None:
+        return body
+    if chosen.comment == "<!-- ":
+        declaration, _, rest = body.partition(b"\n")
+        comment = "".join(f"<!-- {line.replace('--', '- -')} -->\n" for line in lines)
+        return declaration + b"\n" + comment.encode() + rest
+    return "".join(f"{chosen.comment}{line}\n" for line in lines).encode() + body
