@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO, Any, NamedTuple
 
 import pyoxigraph as ox
 
@@ -27,7 +28,7 @@ from kg.namespaces import Namespaces
 from kg.store import ReadStore
 
 __all__ = ["EXPORT_FORMATS", "Export", "ExportFormat", "export", "format_for_path",
-           "write_export"]
+           "jsonld_context", "write_export"]
 
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _TYPE = ox.NamedNode(_RDF + "type")
@@ -97,6 +98,8 @@ def export(store: ReadStore, ns: Namespaces, fmt: str = "turtle", graphs: Iterab
     quads = _canonical(quads)
     body = ox.serialize(quads, format=chosen.rdf_format, prefixes=ns.prefixes())
     assert body is not None
+    if fmt == "jsonld":
+        body = _compacted(body, ns)
     header = _header(ns, store, fmt, len(quads), names, construct is not None, rdf11, rdf12)
     return Export(_with_header(body, header, chosen), fmt, len(quads), names, rdf12)
 
@@ -191,6 +194,20 @@ def _canonical(quads: list[ox.Quad]) -> list[ox.Quad]:
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     return sorted(dataset, key=lambda q: (str(q.graph_name), str(q.subject),
                                           q.predicate != _TYPE, str(q.predicate), str(q.object)))
+
+
+def jsonld_context(ns: Namespaces) -> dict[str, Any]:
+    """The JSON-LD context of the exports (and of /context.jsonld): the project's prefixes."""
+    return {"@context": ns.prefixes()}
+
+
+def _compacted(expanded: bytes, ns: Namespaces) -> bytes:
+    """pyoxigraph's expanded JSON-LD, compacted by PyLD with the project's context, so that
+    `res:tehran` and `ckg:locatedIn` read as they do in Turtle."""
+    from pyld import jsonld  # only JSON-LD exports need it
+
+    compact = jsonld.compact(json.loads(expanded), jsonld_context(ns))
+    return json.dumps(compact, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
 
 
 def _header(ns: Namespaces, store: ReadStore, fmt: str, count: int, graphs: tuple[str, ...],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import rdflib
 
 from kg.build import build
 from kg.errors import NotFound, QueryError
-from kg.export import EXPORT_FORMATS, export
+from kg.export import EXPORT_FORMATS, export, jsonld_context
 from kg.namespaces import Namespaces
 from kg.settings import Settings
 from kg.sparql import Dataset
@@ -171,3 +172,13 @@ def test_kg_export_writes_gzip_files_that_are_stable(seed_built: Settings, tmp_p
     data = gzip.decompress(outputs[0].read_bytes())
     assert data.startswith(b"# crisiskg export of all graphs: ")
     assert len(list(ox.parse(data, format=ox.RdfFormat.N_QUADS))) > 20000
+
+
+def test_json_ld_is_compacted_with_the_published_context(seed_built: Settings) -> None:
+    with ReadStore.open_current(seed_built.store_dir) as store:
+        document = json.loads(export(store, NS, "jsonld", ["links"]).data)
+    assert document["@context"] == jsonld_context(NS)["@context"]
+    assert document["@context"]["res"] == "https://w3id.org/crisiskg/resource/"
+    assert document["@id"] == "https://w3id.org/crisiskg/graph/links"  # one named graph
+    tehran = next(node for node in document["@graph"] if node["@id"] == "res:tehran")
+    assert {"@id": "https://sws.geonames.org/112931/"} in tehran["owl:sameAs"]
