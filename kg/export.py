@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
@@ -104,12 +105,16 @@ def export(store: ReadStore, ns: Namespaces, fmt: str = "turtle", graphs: Iterab
     return Export(_with_header(body, header, chosen), fmt, len(quads), names, rdf12)
 
 
-def write_export(exported: Export, output: Path | None, stream: IO[bytes]) -> None:
+def write_export(exported: Export, output: Path | None, stream: IO[bytes] | None = None
+                 ) -> None:
     """Write to `output` (gzip-compressed if it ends in .gz), or to `stream`."""
     if output is None:
+        assert stream is not None
         stream.write(exported.data)
         return
-    partial = output.with_name(output.name + ".partial")
+    # Beside it under this process's name, then renamed: never half a file, and two processes
+    # writing the same export do not trip over each other.
+    partial = output.with_name(f"{output.name}.{os.getpid()}.partial")
     if output.suffix == ".gz":
         # No name or time in the gzip header: the same export gives the same bytes.
         with partial.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw,

@@ -1,4 +1,4 @@
-"""The crisiskg web app: the SPARQL endpoint (and, later, pages, saved queries, exports)."""
+"""The crisiskg web app: the SPARQL endpoint, pages, saved queries, Linked Data, exports."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         api,
         assets,
         errors,
+        exports,
         health,
         home,
         limits,
@@ -49,10 +50,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(home.blueprint)
     app.register_blueprint(resources.blueprint)
     app.register_blueprint(reconcile.blueprint)
+    app.register_blueprint(exports.blueprint)
     # Reads are open to any origin: YASGUI, notebooks, Swagger UI and other sites query them.
     CORS(app, resources={path: {"origins": "*"} for path in
                          (r"/sparql", r"/health", r"/queries.*", r"/openapi.json",
                           r"/resource/.*", r"/vocab/.*", r"/ontology.*", r"/graph/.*",
-                          r"/shapes.*", r"/reconcile.*")},
+                          r"/shapes.*", r"/reconcile.*", r"/export.*", r"/context.jsonld")},
          send_wildcard=True, expose_headers=["KG-Result-Truncated"])
     return app

@@ -1,0 +1,56 @@
+"""Dumps over HTTP, from a real server: the listing, each file as `kg export` makes it."""
+
+from __future__ import annotations
+
+import gzip
+
+import requests
+from bs4 import BeautifulSoup
+
+from kg.export import EXPORT_FORMATS, export, jsonld_context
+from kg.namespaces import Namespaces
+from kg.settings import Settings
+from kg.store import ReadStore
+
+NS = Namespaces("https://w3id.org/crisiskg/")
+
+
+def test_the_listing_links_every_dump_and_each_is_the_kg_export_file(
+        live_server: str, seed_built: Settings) -> None:
+    page = requests.get(f"{live_server}/export", timeout=120)
+    assert page.status_code == 200
+    links = {a.text: a["href"] for a in BeautifulSoup(page.text, "html.parser")
+             .select("table a")}
+    with ReadStore.open_current(seed_built.store_dir) as store:
+        expected = {name: export(store, NS, name).data for name in EXPORT_FORMATS}
+    assert len(links) == 2 * len(EXPORT_FORMATS)
+    for name, fmt in EXPORT_FORMATS.items():
+        file_name = f"crisiskg.{fmt.rdf_format.file_extension}"
+        plain = requests.get(live_server + links[file_name], timeout=120)
+        assert plain.status_code == 200
+        assert plain.headers["Content-Type"].split(";")[0] == fmt.rdf_format.media_type
+        assert plain.headers["Content-Disposition"] == f"attachment; filename={file_name}"
+        assert plain.content == expected[name]
+        packed = requests.get(live_server + links[file_name + ".gz"], timeout=120)
+        assert packed.headers["Content-Type"] == "application/gzip"
+        assert packed.headers["Content-Disposition"] == \
+            f"attachment; filename={file_name}.gz"
+        assert gzip.decompress(packed.content) == expected[name]
+        assert f"{len(plain.content):,} bytes" in page.text
+
+
+def test_a_dump_is_cached_by_etag_and_an_unknown_one_is_a_404(live_server: str) -> None:
+    first = requests.get(f"{live_server}/export/crisiskg.ttl", timeout=120)
+    again = requests.get(f"{live_server}/export/crisiskg.ttl", timeout=120,
+                         headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    missing = requests.get(f"{live_server}/export/crisiskg.xlsx", timeout=30)
+    assert missing.status_code == 404
+    assert "no dump 'crisiskg.xlsx'; /export lists them" in missing.json()["message"]
+
+
+def test_the_json_ld_context_is_published(live_server: str) -> None:
+    response = requests.get(f"{live_server}/context.jsonld", timeout=30)
+    assert response.headers["Content-Type"] == "application/ld+json"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.json() == jsonld_context(NS)
