@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pyoxigraph as ox
+import pyshacl
 import pytest
 import rdflib
 
@@ -21,6 +22,7 @@ from kg.namespaces import Namespaces
 from kg.settings import Settings
 from kg.sparql import Dataset
 from kg.store import ReadStore
+from kg.vocabulary import shapes_text
 from kg.writes import run_update
 
 NS = Namespaces("https://w3id.org/crisiskg/")
@@ -182,3 +184,11 @@ def test_json_ld_is_compacted_with_the_published_context(seed_built: Settings) -
     assert document["@id"] == "https://w3id.org/crisiskg/graph/links"  # one named graph
     tehran = next(node for node in document["@graph"] if node["@id"] == "res:tehran")
     assert {"@id": "https://sws.geonames.org/112931/"} in tehran["owl:sameAs"]
+
+
+def test_the_exported_data_conforms_to_the_exported_shapes(seed_built: Settings) -> None:
+    with ReadStore.open_current(seed_built.store_dir) as store:
+        data = rdflib.Graph().parse(data=export(store, NS, "turtle").data, format="turtle")
+    shapes = rdflib.Graph().parse(data=shapes_text(NS), format="turtle")
+    conforms, _, report = pyshacl.validate(data, shacl_graph=shapes, inference="none")
+    assert conforms, report
