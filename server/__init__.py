@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         resources,
         sparql,
         store,
+        void,
         writes,
     )
 
@@ -51,10 +52,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(resources.blueprint)
     app.register_blueprint(reconcile.blueprint)
     app.register_blueprint(exports.blueprint)
+    app.register_blueprint(void.blueprint)
     # Reads are open to any origin: YASGUI, notebooks, Swagger UI and other sites query them.
     CORS(app, resources={path: {"origins": "*"} for path in
                          (r"/sparql", r"/health", r"/queries.*", r"/openapi.json",
                           r"/resource/.*", r"/vocab/.*", r"/ontology.*", r"/graph/.*",
-                          r"/shapes.*", r"/reconcile.*", r"/export.*", r"/context.jsonld")},
+                          r"/shapes.*", r"/reconcile.*", r"/export.*", r"/context.jsonld",
+                          r"/dataset.*", r"/.well-known/void")},
          send_wildcard=True, expose_headers=["KG-Result-Truncated"])
     return app

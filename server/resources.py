@@ -26,7 +26,7 @@ from kg.vocabulary import ontology_text, shapes_text
 from server.negotiation import choose, media_types, prefers_html
 from server.store import get_prefixes, get_store, per_build
 
-__all__ = ["blueprint"]
+__all__ = ["blueprint", "negotiate", "rdf_response"]
 
 blueprint = Blueprint("resources", __name__)
 
@@ -40,7 +40,7 @@ def _namespaces() -> Namespaces:
     return Namespaces(settings.base_iri)
 
 
-def _negotiate(suffix: str | None) -> ResultFormat | None:
+def negotiate(suffix: str | None) -> ResultFormat | None:
     """The RDF format asked for (by suffix, else by Accept), or None for the HTML page."""
     if suffix is not None:
         return RDF_SUFFIXES[suffix]
@@ -55,10 +55,13 @@ def _split_suffix(path: str) -> tuple[str, str | None]:
     return (stem, suffix) if dot and suffix in RDF_SUFFIXES else (path, None)
 
 
-def _rdf_response(triples: list[ox.Triple], fmt: ResultFormat, location: str) -> Response:
+def rdf_response(triples: list[ox.Triple], fmt: ResultFormat, location: str,
+                 prefixes: dict[str, str] | None = None) -> Response:
+    """Triples in the negotiated format (Turtle with prefixes), varying by Accept."""
     assert fmt.rdf_format is not None
     body = ox.serialize(triples, format=fmt.rdf_format,
-                        prefixes=get_prefixes() if fmt.name == "turtle" else None) or b""
+                        prefixes=(prefixes or get_prefixes()) if fmt.name == "turtle"
+                        else None) or b""
     response = Response(body, mimetype=fmt.media_type)
     response.headers["Content-Location"] = location
     response.vary.add("Accept")
@@ -120,10 +123,10 @@ def _serve(iri: str, suffix: str | None, path: str) -> Response:
     if not exists(store, iri):
         raise NotFound(f"{iri} is not in the graph; the saved query entity-search finds "
                        "entities by name")
-    fmt = _negotiate(suffix)
+    fmt = negotiate(suffix)
     if fmt is None:
         return _page(iri, path)
-    return _rdf_response(description_triples(store, iri), fmt, f"{path}.{fmt.suffix}")
+    return rdf_response(description_triples(store, iri), fmt, f"{path}.{fmt.suffix}")
 
 
 @blueprint.route("/resource/<path:identifier>")
@@ -160,13 +163,13 @@ def ontology(suffix: str | None = None) -> Response:
         raise NotFound(f"/ontology.{suffix}: the ontology is served as .html, .owl, "
                        + ", ".join(f".{s}" for s in RDF_SUFFIXES))
     ns = _namespaces()
-    fmt = None if suffix == "html" else _negotiate(suffix)
+    fmt = None if suffix == "html" else negotiate(suffix)
     if fmt is None:
         response = Response(_ontology_html(ns.base), mimetype=_HTML)
         response.vary.add("Accept")
         return response
     triples = list(ox.parse(ontology_text(ns), ox.RdfFormat.TURTLE))
-    return _rdf_response(triples, fmt, url_for("resources.ontology", suffix=fmt.suffix))
+    return rdf_response(triples, fmt, url_for("resources.ontology", suffix=fmt.suffix))
 
 
 @functools.lru_cache(maxsize=2)
@@ -191,7 +194,7 @@ def graph(name: str) -> Response:
     store = get_store()
     if not store.contains_named_graph(iri):
         raise NotFound(f"there is no graph {iri}; the graphs are listed at /sparql")
-    fmt = _negotiate(suffix)
+    fmt = negotiate(suffix)
     path = url_for("resources.graph", name=stem)
     if fmt is None:
         document = ns.resource(stem)
@@ -202,4 +205,4 @@ def graph(name: str) -> Response:
             mimetype=_HTML)
         response.vary.add("Accept")
         return response
-    return _rdf_response(store.triples(iri), fmt, f"{path}.{fmt.suffix}")
+    return rdf_response(store.triples(iri), fmt, f"{path}.{fmt.suffix}")
