@@ -1,4 +1,4 @@
-"""The `kg` command line: build, validate, stats, query, link, export, serve.
+"""The `kg` command line: build, validate, stats, query, link, export, release, serve.
 
 Errors become a message and an exit code in one place, `main`.
 """
@@ -144,6 +144,24 @@ def export(settings: Settings, fmt: str | None, graphs: tuple[str, ...],
     write_export(exported, output, sys.stdout.buffer)
     if output is not None:
         click.echo(f"wrote {exported.statements} statements ({fmt}) to {output}", err=True)
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--url", default=None,
+              help="Where the folder will be published; the description then lists its files.")
+@click.pass_obj
+def release(settings: Settings, folder: Path, url: str | None) -> None:
+    """Write a release folder: data (Turtle, TriG), ontology, shapes, VoID/DCAT, a README
+    with how to cite it, and SHA-256 checksums."""
+    from kg.namespaces import Namespaces
+    from kg.release import write_release
+    from kg.store import ReadStore
+
+    with ReadStore.open_current(settings.store_dir) as store:
+        written = write_release(store, Namespaces(settings.base_iri), folder, url)
+    for name in written.files:
+        click.echo(f"wrote {folder / name}")
 
 
 @cli.command()

@@ -75,8 +75,10 @@ def dataset_description(store: ReadStore, ns: Namespaces, endpoint: str | None,
     add(me, _DCT + "license", ox.NamedNode(_LICENSE))
     add(me, _DCT + "creator", ox.Literal("crisiskg contributors"))
     add(me, _DCAT + "version", ox.Literal(manifest.dataset_version))
-    add(me, _DCT + "modified", ox.Literal(manifest.created,
-                                          datatype=ox.NamedNode(_XSD + "dateTime")))
+    # Each build is issued as it is made; a write (SPARQL Update) makes a new build too.
+    for when in ("issued", "modified"):
+        add(me, _DCT + when, ox.Literal(manifest.created,
+                                        datatype=ox.NamedNode(_XSD + "dateTime")))
     add(me, _DCT + "conformsTo", ox.NamedNode(ns.term_prefix.rstrip("#")))
     add(me, _VOID + "uriSpace", ox.Literal(ns.resource_prefix))
     for row in store.query(_SOURCES, prefixes=ns.prefixes()):

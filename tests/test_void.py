@@ -41,6 +41,7 @@ def test_it_says_what_the_dataset_is(void: rdflib.Graph, seed_built: Settings) -
     with ReadStore.open_current(seed_built.store_dir) as store:
         assert str(void.value(DATASET, DCAT_VERSION)) == store.manifest.dataset_version
         assert str(void.value(DATASET, DCTERMS.modified)) == store.manifest.created
+        assert str(void.value(DATASET, DCTERMS.issued)) == store.manifest.created
     assert void.value(DATASET, DCTERMS.modified).datatype == XSD.dateTime
     assert set(void.objects(DATASET, DCTERMS.source)) == {RES["dead-heat"], RES["us-reaps-more"]}
     assert rdflib.URIRef("https://w3id.org/crisiskg/ontology#") in \
