@@ -42,8 +42,9 @@ def dump_path(file_name: str) -> Path:
         return path
     if not folder.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.parent.iterdir():  # dumps of builds no longer served
-            if old != folder:
+        for old in folder.parent.iterdir():
+            # Dumps of builds the store has pruned: no worker can be serving those any more.
+            if not (settings.store_dir / "builds" / old.name).exists():
                 shutil.rmtree(old, ignore_errors=True)
     exported = export(get_store(), _namespaces(), DUMPS[file_name.removesuffix(".gz")])
     write_export(exported, path)  # a worker making it at the same time writes the same bytes

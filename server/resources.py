@@ -26,7 +26,7 @@ from kg.vocabulary import ontology_text, shapes_text
 from server.negotiation import choose, media_types, prefers_html
 from server.store import get_prefixes, get_store, per_build
 
-__all__ = ["blueprint", "negotiate", "rdf_response"]
+__all__ = ["RDF_SUFFIXES", "blueprint", "negotiate", "rdf_response"]
 
 blueprint = Blueprint("resources", __name__)
 

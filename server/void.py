@@ -7,12 +7,13 @@ from __future__ import annotations
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
+from kg.errors import NotFound
 from kg.export import EXPORT_FORMATS
 from kg.namespaces import Namespaces
 from kg.settings import Settings
 from kg.void import VOID_PREFIXES, dataset_description, dataset_iri
 from server.exports import DUMPS
-from server.resources import negotiate, rdf_response
+from server.resources import RDF_SUFFIXES, negotiate, rdf_response
 from server.store import get_prefixes, per_build
 
 __all__ = ["blueprint"]
@@ -43,6 +44,9 @@ def _compact(iri: str, prefixes: dict[str, str]) -> str:
 @blueprint.route("/dataset.<suffix>")
 def dataset(suffix: str | None = None) -> Response:
     """The description, as a page or as RDF."""
+    if suffix is not None and suffix not in RDF_SUFFIXES:
+        raise NotFound(f"no description as .{suffix}; ask for "
+                       + ", ".join(f"/dataset.{s}" for s in sorted(RDF_SUFFIXES)))
     fmt = negotiate(suffix)
     triples = sorted(_description(), key=lambda t: (isinstance(t.subject, ox.BlankNode),
                                                     str(t.subject), str(t.predicate)))

@@ -96,3 +96,6 @@ def test_dataset_answers_browsers_with_a_page_and_rdf_clients_with_rdf(live_serv
     assert as_jsonld.headers["Content-Type"].startswith("application/ld+json")
     graph = rdflib.Graph().parse(data=as_jsonld.text, format="json-ld")
     assert (DATASET, RDF.type, VOID.Dataset) in graph
+    unknown = requests.get(f"{live_server}/dataset.xlsx", timeout=60)
+    assert unknown.status_code == 404
+    assert "no description as .xlsx; ask for /dataset.jsonld" in unknown.json()["message"]
