@@ -135,12 +135,16 @@ def export(settings: Settings, fmt: str | None, graphs: tuple[str, ...],
 
     if query_file is not None and graphs:
         raise SettingsError("--query and --graph both choose what to export: give one")
-    if fmt is None:
-        fmt = (format_for_path(output) if output is not None else None) or "turtle"
+    if fmt is None and output is not None:
+        fmt = format_for_path(output)
+        if fmt is None:
+            raise SettingsError(f"cannot tell the format from the name {output.name}: give "
+                                "--format, or end the name in .ttl, .trig, .nt, .nq, .jsonld "
+                                "or .rdf (then .gz to compress)")
     construct = query_file.read_text(encoding="utf-8") if query_file is not None else None
     with ReadStore.open_current(settings.store_dir) as store:
-        exported = run_export(store, Namespaces(settings.base_iri), fmt, graphs, construct,
-                              rdf11)
+        exported = run_export(store, Namespaces(settings.base_iri), fmt or "turtle", graphs,
+                              construct, rdf11)
     write_export(exported, output, sys.stdout.buffer)
     if output is not None:
         click.echo(f"wrote {exported.statements} statements ({fmt}) to {output}", err=True)

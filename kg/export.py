@@ -16,6 +16,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
@@ -24,12 +25,12 @@ from typing import IO, Any, NamedTuple
 
 import pyoxigraph as ox
 
-from kg.errors import NotFound, QueryError
+from kg.errors import NotFound, QueryError, SettingsError
 from kg.namespaces import Namespaces
 from kg.store import ReadStore
 
-__all__ = ["EXPORT_FORMATS", "Export", "ExportFormat", "export", "format_for_path",
-           "jsonld_context", "write_export"]
+__all__ = ["EXPORT_FORMATS", "Export", "ExportFormat", "export",
+           "format_for_path", "gzipped", "jsonld_context", "write_export"]
 
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _TYPE = ox.NamedNode(_RDF + "type")
@@ -96,6 +97,8 @@ def export(store: ReadStore, ns: Namespaces, fmt: str = "turtle", graphs: Iterab
     if rdf12 and not chosen.triple_terms:
         raise QueryError(f"the data holds RDF 1.2 triple terms, which {fmt} cannot: export with "
                          "--rdf11 to rewrite them as rdf:Statement nodes")
+    if fmt == "rdfxml":
+        _check_xml_names(quads)
     quads = _canonical(quads)
     body = ox.serialize(quads, format=chosen.rdf_format, prefixes=ns.prefixes())
     assert body is not None
@@ -115,14 +118,19 @@ def write_export(exported: Export, output: Path | None, stream: IO[bytes] | None
     # Beside it under this process's name, then renamed: never half a file, and two processes
     # writing the same export do not trip over each other.
     partial = output.with_name(f"{output.name}.{os.getpid()}.partial")
-    if output.suffix == ".gz":
-        # No name or time in the gzip header: the same export gives the same bytes.
-        with partial.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw,
-                                                     mtime=0) as compressed:
-            compressed.write(exported.data)
-    else:
-        partial.write_bytes(exported.data)
-    partial.replace(output)
+    try:
+        partial.write_bytes(gzipped(exported.data) if output.suffix == ".gz" else exported.data)
+        partial.replace(output)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise SettingsError(f"cannot write {output}: {error.strerror or error}; choose a folder "
+                          "that exists and that you may write to") from None
+
+
+def gzipped(data: bytes) -> bytes:
+    """gzip-compressed, with no name or time in the header: the same bytes give the same
+    file."""
+    return gzip.compress(data, mtime=0)
 
 
 def _graph_iris(store: ReadStore, ns: Namespaces, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -150,6 +158,18 @@ def _constructed(store: ReadStore, ns: Namespaces, query: str) -> Iterator[ox.Qu
         yield ox.Quad(triple.subject, triple.predicate, triple.object)
 
 
+# RDF/XML writes a predicate as an XML element: its IRI must end in a name XML allows.
+_XML_NAME_END = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+def _check_xml_names(quads: list[ox.Quad]) -> None:
+    for quad in quads:
+        if not _XML_NAME_END.search(quad.predicate.value):
+            raise QueryError(f"the property <{quad.predicate.value}> cannot be written in "
+                             "RDF/XML (its IRI does not end in an XML name): export as "
+                             "Turtle, TriG, N-Triples, N-Quads or JSON-LD")
+
+
 def _has_triple_term(quad: ox.Quad) -> bool:
     return isinstance(quad.subject, ox.Triple) or isinstance(quad.object, ox.Triple)
 
@@ -157,6 +177,17 @@ def _has_triple_term(quad: ox.Quad) -> bool:
 def _as_rdf11(quads: list[ox.Quad]) -> Iterator[ox.Quad]:
     """Triple terms rewritten as rdf:Statement nodes; `r rdf:reifies <<( s p o )>>` makes r the
     statement itself."""
+    reified: dict[tuple[str, str], set[str]] = {}
+    for quad in quads:
+        if quad.predicate == _REIFIES and isinstance(quad.object, ox.Triple):
+            reified.setdefault((str(quad.subject), str(quad.graph_name)), set()).add(
+                str(quad.object))
+    for (reifier, _), triples in reified.items():
+        if len(triples) > 1:
+            # A statement node has one subject, predicate and object; two would mix them up.
+            raise QueryError(f"{reifier} reifies {len(triples)} triples, which RDF 1.1 "
+                             "reification cannot say; give each triple its own reifier, or "
+                             "export without --rdf11 as Turtle, TriG, N-Triples or N-Quads")
     for quad in quads:
         subject, object_ = quad.subject, quad.object
         if isinstance(subject, ox.Triple):  # RDF-star's subject position, which 1.2 dropped

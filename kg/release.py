@@ -42,11 +42,12 @@ def write_release(store: ReadStore, ns: Namespaces, folder: Path, url: str | Non
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytes] = {}
     for name, fmt in _DATA.items():
-        files[name] = export(store, ns, fmt).data
+        # RDF 1.1 for every tool: triple terms a SPARQL Update wrote become rdf:Statement nodes.
+        files[name] = export(store, ns, fmt, rdf11=True).data
     files["ontology.ttl"] = ontology_text(ns).encode("utf-8")
     files["shapes.ttl"] = shapes_text(ns).encode("utf-8")
     base = url.rstrip("/") + "/" if url else None
-    dumps = ({base + name: EXPORT_FORMATS[fmt].rdf_format.media_type
+    dumps = ({base + name: (EXPORT_FORMATS[fmt].rdf_format.media_type, False)
               for name, fmt in _DATA.items()} if base else {})
     description = dataset_description(store, ns, None, dumps, base)
     files["void.ttl"] = ox.serialize(
@@ -92,8 +93,9 @@ Built {manifest.created} ({triples:,} quads in {len(store.named_graphs())} named
 
 {listing}
 
-The data files are RDF 1.1 with blank nodes labelled by RDFC-1.0 and statements sorted, so
-the same graph gives the same bytes and two releases diff cleanly.
+The data files are RDF 1.1 (any RDF 1.2 triple terms are rewritten as `rdf:Statement` nodes),
+with blank nodes labelled by RDFC-1.0 and statements sorted, so the same graph gives the same
+bytes and two releases diff cleanly.
 
 ## How to cite
 

@@ -14,7 +14,8 @@ import pyoxigraph as ox
 from kg.namespaces import EXTERNAL_PREFIXES, Namespaces
 from kg.store import ReadStore
 
-__all__ = ["VOID_PREFIXES", "dataset_description", "dataset_iri"]
+__all__ = ["VOID_PREFIXES", "access_facts", "dataset_description", "dataset_facts",
+           "dataset_iri"]
 
 _VOID = "http://rdfs.org/ns/void#"
 _DCAT = "http://www.w3.org/ns/dcat#"
@@ -22,6 +23,7 @@ _DCT = EXTERNAL_PREFIXES["dcterms"]
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+_IANA = "https://www.iana.org/assignments/media-types/"
 #: Prefixes for serializing the description.
 VOID_PREFIXES = {"void": _VOID, "dcat": _DCAT, "dcterms": _DCT, "xsd": _XSD}
 
@@ -50,20 +52,27 @@ def _n(value: int) -> ox.Literal:
     return ox.Literal(str(value), datatype=ox.NamedNode(_XSD + "integer"))
 
 
-def dataset_description(store: ReadStore, ns: Namespaces, endpoint: str | None,
-                        dumps: Mapping[str, str], landing_page: str | None = None
-                        ) -> list[ox.Triple]:
-    """VoID and DCAT triples about the dataset of this build.
-
-    `dumps` maps each dump's download address to its media type.
-    """
-    me = ox.NamedNode(dataset_iri(ns))
-    triples: list[ox.Triple] = []
-
-    def add(subject: ox.NamedNode | ox.BlankNode, predicate: str,
+class _Triples(list[ox.Triple]):
+    def add(self, subject: ox.NamedNode | ox.BlankNode, predicate: str,
             obj: ox.NamedNode | ox.BlankNode | ox.Literal) -> None:
-        triples.append(ox.Triple(subject, ox.NamedNode(predicate), obj))
+        self.append(ox.Triple(subject, ox.NamedNode(predicate), obj))
 
+
+def dataset_description(store: ReadStore, ns: Namespaces, endpoint: str | None,
+                        dumps: Mapping[str, tuple[str, bool]], landing_page: str | None = None
+                        ) -> list[ox.Triple]:
+    """VoID and DCAT triples about the dataset of this build and where it is served.
+
+    `dumps` maps each dump's download address to its media type and whether it is gzipped.
+    """
+    return dataset_facts(store, ns) + access_facts(ns, endpoint, dumps, landing_page)
+
+
+def dataset_facts(store: ReadStore, ns: Namespaces) -> list[ox.Triple]:
+    """What the dataset of this build is and holds (counted from the store)."""
+    me = ox.NamedNode(dataset_iri(ns))
+    triples = _Triples()
+    add = triples.add
     manifest = store.manifest
     add(me, _RDF_TYPE.value, ox.NamedNode(_VOID + "Dataset"))
     add(me, _RDF_TYPE.value, ox.NamedNode(_DCAT + "Dataset"))
@@ -116,6 +125,15 @@ def dataset_description(store: ReadStore, ns: Namespaces, endpoint: str | None,
         add(me, _VOID + "subset", subset)
         add(subset, _RDF_TYPE.value, ox.NamedNode(_VOID + "Dataset"))
         add(subset, _VOID + "triples", _n(sum(1 for _ in store.quads(graph))))
+    return list(triples)
+
+
+def access_facts(ns: Namespaces, endpoint: str | None, dumps: Mapping[str, tuple[str, bool]],
+                 landing_page: str | None = None) -> list[ox.Triple]:
+    """Where the dataset is served: its landing page, SPARQL endpoint and dumps."""
+    me = ox.NamedNode(dataset_iri(ns))
+    triples = _Triples()
+    add = triples.add
     if landing_page is not None:
         add(me, _DCAT + "landingPage", ox.NamedNode(landing_page))
     if endpoint is not None:
@@ -125,13 +143,15 @@ def dataset_description(store: ReadStore, ns: Namespaces, endpoint: str | None,
         add(service, _RDF_TYPE.value, ox.NamedNode(_DCAT + "DataService"))
         add(service, _DCAT + "endpointURL", service)
         add(service, _DCT + "conformsTo", ox.NamedNode("https://www.w3.org/TR/sparql11-protocol/"))
-    for index, (address, media_type) in enumerate(sorted(dumps.items())):
+    for index, (address, (media_type, gzipped)) in enumerate(sorted(dumps.items())):
         dump, distribution = ox.NamedNode(address), ox.BlankNode(f"dump{index}")
         add(me, _VOID + "dataDump", dump)
         add(me, _DCAT + "distribution", distribution)
         add(distribution, _RDF_TYPE.value, ox.NamedNode(_DCAT + "Distribution"))
         add(distribution, _DCAT + "downloadURL", dump)
         add(distribution, _DCAT + "mediaType",
-            ox.NamedNode("https://www.iana.org/assignments/media-types/" + media_type))
+            ox.NamedNode(_IANA + media_type))
+        if gzipped:
+            add(distribution, _DCAT + "compressFormat", ox.NamedNode(_IANA + "application/gzip"))
         add(distribution, _DCT + "license", ox.NamedNode(_LICENSE))
-    return triples
+    return list(triples)

@@ -7,18 +7,19 @@ the same file. `/context.jsonld` is the JSON-LD context the JSON-LD dump is comp
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, send_file
 
-from kg.errors import NotFound
-from kg.export import EXPORT_FORMATS, export, jsonld_context, write_export
+from kg.errors import NotFound, SettingsError
+from kg.export import EXPORT_FORMATS, export, gzipped, jsonld_context, write_export
 from kg.namespaces import Namespaces
 from kg.settings import Settings
 from server.store import get_build, get_store
 
-__all__ = ["blueprint", "dump_path"]
+__all__ = ["DUMPS", "blueprint", "dump"]
 
 blueprint = Blueprint("exports", __name__)
 
@@ -32,23 +33,37 @@ def _namespaces() -> Namespaces:
     return Namespaces(settings.base_iri)
 
 
-def dump_path(file_name: str) -> Path:
-    """The dump of the build being served, made now if it is not on disk yet."""
+def dump(file_name: str) -> Path | bytes:
+    """The dump of the build being served: its file on disk, made now (with its .gz twin) if
+    it is not there yet; its bytes, if the disk cannot keep it."""
     settings: Settings = current_app.config["KG_SETTINGS"]
-    build = get_build()
-    folder = settings.store_dir / "exports" / build.manifest.build_id
+    folder = settings.store_dir / "exports" / get_build().manifest.build_id
     path = folder / file_name
     if path.exists():
         return path
-    if not folder.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.parent.iterdir():
-            # Dumps of builds the store has pruned: no worker can be serving those any more.
-            if not (settings.store_dir / "builds" / old.name).exists():
-                shutil.rmtree(old, ignore_errors=True)
-    exported = export(get_store(), _namespaces(), DUMPS[file_name.removesuffix(".gz")])
-    write_export(exported, path)  # a worker making it at the same time writes the same bytes
+    fmt = DUMPS[file_name.removesuffix(".gz")]
+    # JSON-LD cannot hold RDF 1.2 triple terms (a SPARQL Update may write some): rewritten.
+    exported = export(get_store(), _namespaces(), fmt,
+                      rdf11=not EXPORT_FORMATS[fmt].triple_terms)
+    plain = folder / file_name.removesuffix(".gz")
+    try:
+        if not folder.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            for old in folder.parent.iterdir():
+                # Dumps of builds the store has pruned: no worker can be serving those.
+                if not (settings.store_dir / "builds" / old.name).exists():
+                    shutil.rmtree(old, ignore_errors=True)
+        # One export, both files: a worker making them at the same time writes the same bytes.
+        write_export(exported, plain)
+        write_export(exported, plain.with_name(plain.name + ".gz"))
+    except (OSError, SettingsError) as error:
+        current_app.logger.warning("dumps are not kept on disk: %s", error)
+        return gzipped(exported.data) if file_name.endswith(".gz") else exported.data
     return path
+
+
+def _size(made: Path | bytes) -> int:
+    return made.stat().st_size if isinstance(made, Path) else len(made)
 
 
 @blueprint.route("/export")
@@ -56,25 +71,26 @@ def listing() -> Response:
     """The dumps, with their formats, media types and sizes."""
     dumps = []
     for file_name, fmt in DUMPS.items():
-        plain, compressed = dump_path(file_name), dump_path(file_name + ".gz")
         dumps.append({"name": file_name, "format": fmt,
                       "media_type": EXPORT_FORMATS[fmt].rdf_format.media_type,
-                      "size": plain.stat().st_size, "gzip_size": compressed.stat().st_size})
+                      "size": _size(dump(file_name)), "gzip_size": _size(dump(file_name + ".gz"))})
     return Response(render_template("export.html", dumps=dumps,
                                     version=get_build().manifest.dataset_version),
                     mimetype="text/html")
 
 
 @blueprint.route("/export/<file_name>")
-def dump(file_name: str) -> Response:
+def download(file_name: str) -> Response:
     """One dump, as an attachment."""
     if file_name.removesuffix(".gz") not in DUMPS:
         raise NotFound(f"no dump {file_name!r}; /export lists them: "
                        + ", ".join(sorted(DUMPS)) + " (each also as .gz)")
     fmt = EXPORT_FORMATS[DUMPS[file_name.removesuffix(".gz")]]
     media_type = _GZIP if file_name.endswith(".gz") else fmt.rdf_format.media_type
-    return send_file(dump_path(file_name), mimetype=media_type, as_attachment=True,
-                     download_name=file_name, etag=True, conditional=True)
+    made = dump(file_name)
+    return send_file(made if isinstance(made, Path) else io.BytesIO(made), mimetype=media_type,
+                     as_attachment=True, download_name=file_name, etag=isinstance(made, Path),
+                     conditional=True)
 
 
 @blueprint.route("/context.jsonld")

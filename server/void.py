@@ -11,7 +11,7 @@ from kg.errors import NotFound
 from kg.export import EXPORT_FORMATS
 from kg.namespaces import Namespaces
 from kg.settings import Settings
-from kg.void import VOID_PREFIXES, dataset_description, dataset_iri
+from kg.void import VOID_PREFIXES, access_facts, dataset_facts, dataset_iri
 from server.exports import DUMPS
 from server.resources import RDF_SUFFIXES, negotiate, rdf_response
 from server.store import get_prefixes, per_build
@@ -28,11 +28,13 @@ def _description() -> list[ox.Triple]:
     dumps = {}
     for file_name, fmt in DUMPS.items():
         media_type = EXPORT_FORMATS[fmt].rdf_format.media_type
-        dumps[root + url_for("exports.dump", file_name=file_name)] = media_type
-        dumps[root + url_for("exports.dump", file_name=file_name + ".gz")] = "application/gzip"
-    # Counted once per build and host: the partitions read the whole store.
-    return per_build(f"void {root}", lambda store: dataset_description(
-        store, ns, root + url_for("sparql.query"), dumps, root + "/"))
+        dumps[root + url_for("exports.download", file_name=file_name)] = (media_type, False)
+        dumps[root + url_for("exports.download", file_name=file_name + ".gz")] = (media_type,
+                                                                                  True)
+    # Counted once per build (the partitions read the whole store); the addresses, which
+    # depend on the host asked, each time.
+    facts = per_build("void", lambda store: dataset_facts(store, ns))
+    return facts + access_facts(ns, root + url_for("sparql.query"), dumps, root + "/")
 
 
 def _compact(iri: str, prefixes: dict[str, str]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -192,3 +193,36 @@ def test_the_exported_data_conforms_to_the_exported_shapes(seed_built: Settings)
     shapes = rdflib.Graph().parse(data=shapes_text(NS), format="turtle")
     conforms, _, report = pyshacl.validate(data, shacl_graph=shapes, inference="none")
     assert conforms, report
+
+
+def test_what_rdf_1_1_or_rdf_xml_cannot_say_is_refused_clearly(mini_settings: Settings) -> None:
+    build(mini_settings)
+    run_update(mini_settings.store_dir, NS, """
+        PREFIX ex: <http://example.org/>
+        INSERT DATA { GRAPH <https://w3id.org/crisiskg/graph/notes> {
+          ex:note rdf:reifies <<( res:ann-example ckg:commands res:rocket-force )>> ,
+                              <<( res:camp-north ckg:locatedIn res:eastria )>> .
+          ex:a <http://example.org/p/1> ex:b } }""", Dataset(), None)
+    with ReadStore.open_current(mini_settings.store_dir) as store:
+        with pytest.raises(QueryError, match=re.escape(
+                "<http://example.org/note> reifies 2 triples, which RDF 1.1 reification "
+                "cannot say")):
+            export(store, NS, "turtle", ["notes"], rdf11=True)
+        with pytest.raises(QueryError, match=r"the property <http://example.org/p/1> cannot be "
+                                             r"written in RDF/XML"):
+            export(store, NS, "rdfxml", ["notes"])
+
+
+def test_kg_export_says_what_is_wrong_with_the_output_file(seed_built: Settings,
+                                                          tmp_path: Path) -> None:
+    env = {**os.environ, "KG_STORE_DIR": str(seed_built.store_dir)}
+    for output, message in ((tmp_path / "data.xlsx", "cannot tell the format from the name "
+                             "data.xlsx: give --format"),
+                            (tmp_path / "missing" / "data.ttl", "cannot write ")):
+        result = subprocess.run([sys.executable, "-m", "kg", "export", "-o", str(output)],
+                                env=env, capture_output=True, text=True, timeout=120,
+                                check=False)
+        assert result.returncode == 7
+        assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "missing").exists()
+    assert list(tmp_path.iterdir()) == []

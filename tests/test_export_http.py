@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 
 import requests
 from bs4 import BeautifulSoup
+from conftest import serve
 
+from kg.build import build
 from kg.export import EXPORT_FORMATS, export, jsonld_context
 from kg.namespaces import Namespaces
 from kg.settings import Settings
+from kg.sparql import Dataset
 from kg.store import ReadStore
+from kg.writes import run_update
 
 NS = Namespaces("https://w3id.org/crisiskg/")
 
@@ -54,3 +59,22 @@ def test_the_json_ld_context_is_published(live_server: str) -> None:
     assert response.headers["Content-Type"] == "application/ld+json"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert response.json() == jsonld_context(NS)
+
+
+def test_dumps_after_an_rdf_1_2_write_and_without_a_disk_cache(mini_settings: Settings) -> None:
+    build(mini_settings)
+    run_update(mini_settings.store_dir, NS, """
+        PREFIX ex: <http://example.org/>
+        INSERT DATA { GRAPH <https://w3id.org/crisiskg/graph/notes> {
+          ex:note rdf:reifies <<( res:ann-example ckg:commands res:rocket-force )>> } }""",
+               Dataset(), None)
+    # Where the dumps would be kept, a file: they are served from memory instead.
+    (mini_settings.store_dir / "exports").write_text("in the way", encoding="utf-8")
+    with contextlib.contextmanager(serve)(mini_settings.store_dir) as url:
+        assert requests.get(f"{url}/export", timeout=120).status_code == 200
+        turtle = requests.get(f"{url}/export/crisiskg.ttl", timeout=120)
+        assert b"<<(" in turtle.content  # Turtle holds the triple term as it is
+        jsonld = requests.get(f"{url}/export/crisiskg.jsonld.gz", timeout=120)
+        assert jsonld.status_code == 200
+        # JSON-LD cannot: there it is an rdf:Statement node.
+        assert b'"rdf:Statement"' in gzip.decompress(jsonld.content)

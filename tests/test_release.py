@@ -14,10 +14,13 @@ import pytest
 import rdflib
 from rdflib.namespace import DCAT, VOID
 
+from kg.build import build
 from kg.export import export
 from kg.namespaces import Namespaces
 from kg.settings import Settings
+from kg.sparql import Dataset
 from kg.store import ReadStore
+from kg.writes import run_update
 
 NS = Namespaces("https://w3id.org/crisiskg/")
 URL = "https://example.org/deposits/crisiskg-1/"
@@ -55,7 +58,8 @@ def test_every_file_is_there_and_checksummed(released: Path) -> None:
 def test_the_data_is_the_store_and_conforms_to_the_released_shapes(
         released: Path, seed_built: Settings) -> None:
     with ReadStore.open_current(seed_built.store_dir) as store:
-        assert (released / "crisiskg.trig").read_bytes() == export(store, NS, "trig").data
+        assert (released / "crisiskg.trig").read_bytes() == \
+            export(store, NS, "trig", rdf11=True).data
         graphs = set(store.named_graphs())
     in_trig = {q.graph_name.value for q in ox.parse(path=str(released / "crisiskg.trig"))
                if isinstance(q.graph_name, ox.NamedNode)}
@@ -91,3 +95,18 @@ def test_a_release_never_overwrites(seed_built: Settings, tmp_path: Path) -> Non
     assert result.returncode == 7
     assert "is not empty; a release goes into a new folder" in result.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_a_release_is_rdf_1_1_even_after_an_rdf_1_2_write(mini_settings: Settings,
+                                                          tmp_path: Path) -> None:
+    build(mini_settings)
+    run_update(mini_settings.store_dir, NS, """
+        PREFIX ex: <http://example.org/>
+        INSERT DATA { GRAPH <https://w3id.org/crisiskg/graph/notes> {
+          ex:note rdf:reifies <<( res:ann-example ckg:commands res:rocket-force )>> } }""",
+               Dataset(), None)
+    assert _release(mini_settings, tmp_path / "r").returncode == 0
+    data = rdflib.Graph().parse(tmp_path / "r" / "crisiskg.ttl", format="turtle")
+    note = rdflib.URIRef("http://example.org/note")
+    assert (note, rdflib.RDF.type, rdflib.RDF.Statement) in data
+    assert "# RDF 1.1: triple terms rewritten" in (tmp_path / "r" / "crisiskg.ttl").read_text()

@@ -84,7 +84,15 @@ def test_it_says_where_to_query_and_download(void: rdflib.Graph, live_server: st
         media_type = str(void.value(distribution, DCAT.mediaType)).rsplit("/", 2)[-2:]
         response = requests.head(address, timeout=120)
         assert response.status_code == 200, address
-        assert response.headers["Content-Type"].split(";")[0] == "/".join(media_type)
+        compressed = void.value(distribution, DCAT.compressFormat)
+        if address.endswith(".gz"):
+            # DCAT: the media type of the data, and the compression apart.
+            assert compressed == rdflib.URIRef(
+                "https://www.iana.org/assignments/media-types/application/gzip")
+            assert response.headers["Content-Type"] == "application/gzip"
+        else:
+            assert compressed is None
+            assert response.headers["Content-Type"].split(";")[0] == "/".join(media_type)
 
 
 @pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
