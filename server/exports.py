@@ -37,7 +37,8 @@ def dump(file_name: str) -> Path | bytes:
     """The dump of the build being served: its file on disk, made now (with its .gz twin) if
     it is not there yet; its bytes, if the disk cannot keep it."""
     settings: Settings = current_app.config["KG_SETTINGS"]
-    folder = settings.store_dir / "exports" / get_build().manifest.build_id
+    # Absolute: Flask's send_file would read a relative path from the package's folder.
+    folder = settings.store_dir.absolute() / "exports" / get_build().manifest.build_id
     path = folder / file_name
     if path.exists():
         return path

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import os
+from dataclasses import replace
+from pathlib import Path
 
+import pytest
 import requests
 from bs4 import BeautifulSoup
 from conftest import serve
@@ -16,6 +20,7 @@ from kg.settings import Settings
 from kg.sparql import Dataset
 from kg.store import ReadStore
 from kg.writes import run_update
+from server import create_app
 
 NS = Namespaces("https://w3id.org/crisiskg/")
 
@@ -78,3 +83,17 @@ def test_dumps_after_an_rdf_1_2_write_and_without_a_disk_cache(mini_settings: Se
         assert jsonld.status_code == 200
         # JSON-LD cannot: there it is an rdf:Statement node.
         assert b'"rdf:Statement"' in gzip.decompress(jsonld.content)
+
+
+def test_dumps_work_with_a_store_folder_given_relative_to_the_working_directory(
+        seed_built: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `kg serve` from a clone uses var/store, relative to where it runs.
+    monkeypatch.chdir(tmp_path)
+    relative = Path(os.path.relpath(seed_built.store_dir, tmp_path))
+    app = create_app({"KG_SETTINGS": replace(seed_built, store_dir=relative), "TESTING": True})
+    response = app.test_client().get("/export/crisiskg.nt.gz")
+    try:
+        assert response.status_code == 200
+        assert gzip.decompress(response.data).startswith(b"# crisiskg export of all graphs")
+    finally:
+        response.close()  # the file send_file opened
