@@ -12,14 +12,12 @@ import pytest
 import requests
 from bs4 import BeautifulSoup
 from conftest import serve
+from helpers import build_with_a_triple_term
 
-from kg.build import build
 from kg.export import EXPORT_FORMATS, export, jsonld_context
 from kg.namespaces import Namespaces
 from kg.settings import Settings
-from kg.sparql import Dataset
 from kg.store import ReadStore
-from kg.writes import run_update
 from server import create_app
 
 NS = Namespaces("https://w3id.org/crisiskg/")
@@ -67,12 +65,7 @@ def test_the_json_ld_context_is_published(live_server: str) -> None:
 
 
 def test_dumps_after_an_rdf_1_2_write_and_without_a_disk_cache(mini_settings: Settings) -> None:
-    build(mini_settings)
-    run_update(mini_settings.store_dir, NS, """
-        PREFIX ex: <http://example.org/>
-        INSERT DATA { GRAPH <https://w3id.org/crisiskg/graph/notes> {
-          ex:note rdf:reifies <<( res:ann-example ckg:commands res:rocket-force )>> } }""",
-               Dataset(), None)
+    build_with_a_triple_term(mini_settings)
     # Where the dumps would be kept, a file: they are served from memory instead.
     (mini_settings.store_dir / "exports").write_text("in the way", encoding="utf-8")
     with contextlib.contextmanager(serve)(mini_settings.store_dir) as url:

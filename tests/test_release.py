@@ -12,15 +12,13 @@ import pyoxigraph as ox
 import pyshacl
 import pytest
 import rdflib
+from helpers import build_with_a_triple_term
 from rdflib.namespace import DCAT, VOID
 
-from kg.build import build
 from kg.export import export
 from kg.namespaces import Namespaces
 from kg.settings import Settings
-from kg.sparql import Dataset
 from kg.store import ReadStore
-from kg.writes import run_update
 
 NS = Namespaces("https://w3id.org/crisiskg/")
 URL = "https://example.org/deposits/crisiskg-1/"
@@ -99,12 +97,7 @@ def test_a_release_never_overwrites(seed_built: Settings, tmp_path: Path) -> Non
 
 def test_a_release_is_rdf_1_1_even_after_an_rdf_1_2_write(mini_settings: Settings,
                                                           tmp_path: Path) -> None:
-    build(mini_settings)
-    run_update(mini_settings.store_dir, NS, """
-        PREFIX ex: <http://example.org/>
-        INSERT DATA { GRAPH <https://w3id.org/crisiskg/graph/notes> {
-          ex:note rdf:reifies <<( res:ann-example ckg:commands res:rocket-force )>> } }""",
-               Dataset(), None)
+    build_with_a_triple_term(mini_settings)
     assert _release(mini_settings, tmp_path / "r").returncode == 0
     data = rdflib.Graph().parse(tmp_path / "r" / "crisiskg.ttl", format="turtle")
     note = rdflib.URIRef("http://example.org/note")
