@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kg.links import KNOWLEDGE_BASES, knowledge_base_of
-from kg.namespaces import EXTERNAL_PREFIXES
+from kg.namespaces import EXTERNAL_PREFIXES, short_iri
 from kg.store import ReadStore
 
 __all__ = ["Description", "Fact", "Quote", "Segment", "Term", "describe", "description_triples",
@@ -187,9 +187,9 @@ def describe(store: ReadStore, iri: str, prefixes: Mapping[str, str],
 
     def term(value: ox.NamedNode | ox.Literal | ox.BlankNode) -> Term:
         if isinstance(value, ox.Literal):
-            return Term(value.value, value.value, False, _short(value.datatype.value, pre),
+            return Term(value.value, value.value, False, short_iri(value.datatype.value, pre),
                         value.language or "")
-        return Term(value.value, labels.get(value.value) or _short(value.value, pre))
+        return Term(value.value, labels.get(value.value) or short_iri(value.value, pre))
 
     def quote(row: dict[str, ox.Literal | ox.NamedNode]) -> Quote:
         document = row["doc"].value
@@ -201,7 +201,7 @@ def describe(store: ReadStore, iri: str, prefixes: Mapping[str, str],
         return Quote(document, doc_labels[document], start, end, row["exact"].value, before,
                      after)
 
-    description = Description(iri, labels.get(iri) or _short(iri, pre))
+    description = Description(iri, labels.get(iri) or short_iri(iri, pre))
     evidence: dict[tuple[str, str, str], list[Quote]] = defaultdict(list)
     claimed: dict[tuple[str, str, str], tuple[Fact, bool]] = {}
     for row in backed:
@@ -270,14 +270,6 @@ def _labels(store: ReadStore, iris: set[str], prefixes: dict[str, str]) -> dict[
         _LABEL % values, prefixes=prefixes) if r["label"] is not None}
 
 
-def _short(iri: str, prefixes: Mapping[str, str]) -> str:
-    """A prefixed name for an IRI under a known namespace, else the IRI."""
-    for prefix, namespace in prefixes.items():
-        if iri.startswith(namespace) and len(iri) > len(namespace):
-            return f"{prefix}:{iri[len(namespace):]}"
-    return iri
-
-
 def _unique(quotes: list[Quote]) -> list[Quote]:
     return sorted(set(quotes), key=lambda q: (q.document, q.start, q.end))
 
@@ -322,7 +314,7 @@ def document_segments(store: ReadStore, document: str, text: str, prefixes: Mapp
     for a, b in itertools.pairwise(points):
         covering = sorted((e - s, body) for s, e, body in spans if s <= a and b <= e)
         entities = tuple(dict.fromkeys(
-            Term(body, labels.get(body) or _short(body, pre)) for _, body in covering))
+            Term(body, labels.get(body) or short_iri(body, pre)) for _, body in covering))
         segments.append(Segment(text[a:b], a, entities,
                                 bool(focus and focus[0] <= a and b <= focus[1])))
     return segments

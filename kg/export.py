@@ -63,9 +63,7 @@ class Export:
     """What was exported: the file's bytes (uncompressed) and what they hold."""
 
     data: bytes
-    format: str
     statements: int
-    graphs: tuple[str, ...]
     rdf12: bool  # whether the file holds triple terms
 
 
@@ -91,7 +89,8 @@ def export(store: ReadStore, ns: Namespaces, fmt: str = "turtle", graphs: Iterab
         # One graph of triples: the union of those chosen, each triple once.
         quads = [ox.Quad(t.subject, t.predicate, t.object) for t in
                  dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads)]
-    if rdf11:
+    rewritten = rdf11 and any(_has_triple_term(q) for q in quads)
+    if rewritten:
         quads = list(_as_rdf11(quads))
     rdf12 = any(_has_triple_term(q) for q in quads)
     if rdf12 and not chosen.triple_terms:
@@ -104,8 +103,9 @@ def export(store: ReadStore, ns: Namespaces, fmt: str = "turtle", graphs: Iterab
     assert body is not None
     if fmt == "jsonld":
         body = _compacted(body, ns)
-    header = _header(ns, store, fmt, len(quads), names, construct is not None, rdf11, rdf12)
-    return Export(_with_header(body, header, chosen), fmt, len(quads), names, rdf12)
+    header = _header(ns, store, fmt, len(quads), names, construct is not None, rewritten,
+                     rdf12)
+    return Export(_with_header(body, header, chosen), len(quads), rdf12)
 
 
 def write_export(exported: Export, output: Path | None, stream: IO[bytes] | None = None
@@ -247,14 +247,14 @@ def _compacted(expanded: bytes, ns: Namespaces) -> bytes:
 
 
 def _header(ns: Namespaces, store: ReadStore, fmt: str, count: int, graphs: tuple[str, ...],
-            constructed: bool, rdf11: bool, rdf12: bool) -> list[str]:
+            constructed: bool, rewritten: bool, rdf12: bool) -> list[str]:
     what = ("the triples of a CONSTRUCT query" if constructed
             else "all graphs" if set(graphs) == set(store.named_graphs())
             else "graphs " + ", ".join(g.removeprefix(ns.graph("")) for g in graphs))
     unit = "quads" if EXPORT_FORMATS[fmt].rdf_format.supports_datasets else "triples"
     if rdf12:
         kind = ("RDF 1.2: holds triple terms; `kg export --rdf11` writes an RDF 1.1 file")
-    elif rdf11:
+    elif rewritten:
         kind = "RDF 1.1: triple terms rewritten as rdf:Statement nodes (--rdf11)"
     else:
         kind = "RDF 1.1: no triple terms"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from kg.settings import DEFAULT_BASE_IRI
 
-__all__ = ["EXTERNAL_PREFIXES", "Namespaces"]
+__all__ = ["EXTERNAL_PREFIXES", "Namespaces", "short_iri"]
 
 #: Vocabularies crisiskg uses, by their usual prefixes (used in queries and exports).
 EXTERNAL_PREFIXES: dict[str, str] = {
@@ -69,3 +70,11 @@ class Namespaces:
     def rebase(self, text: str) -> str:
         """Rewrite IRIs written under the default base (in the ontology and shapes) to this base."""
         return text if self.base == DEFAULT_BASE_IRI else text.replace(DEFAULT_BASE_IRI, self.base)
+
+
+def short_iri(iri: str, prefixes: Mapping[str, str]) -> str:
+    """A prefixed name (`ckg:Event`) for an IRI under a known namespace, else the IRI."""
+    for prefix, namespace in prefixes.items():
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            return f"{prefix}:{iri[len(namespace):]}"
+    return iri

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from kg.errors import QueryError
-from kg.namespaces import Namespaces
+from kg.namespaces import Namespaces, short_iri
 from kg.settings import Settings
 from kg.sparql import FORMATS
 from kg.store import ReadStore
@@ -51,10 +51,8 @@ def _cell(term: object, prefixes: dict[str, str]) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        for prefix, namespace in prefixes.items():
-            if term.value.startswith(namespace):
-                return f"{prefix}:{term.value[len(namespace):]}"
-        return f"<{term.value}>"
+        short = short_iri(term.value, prefixes)
+        return short if short != term.value else f"<{term.value}>"
     if isinstance(term, ox.Literal):
         return term.value
     return str(term)

@@ -50,10 +50,8 @@ def write_release(store: ReadStore, ns: Namespaces, folder: Path, url: str | Non
     dumps = ({base + name: (EXPORT_FORMATS[fmt].rdf_format.media_type, False)
               for name, fmt in _DATA.items()} if base else {})
     description = dataset_description(store, ns, None, dumps, base)
-    files["void.ttl"] = ox.serialize(
-        sorted(description, key=lambda t: (isinstance(t.subject, ox.BlankNode),
-                                           str(t.subject), str(t.predicate))),
-        format=ox.RdfFormat.TURTLE, prefixes={**ns.prefixes(), **VOID_PREFIXES}) or b""
+    files["void.ttl"] = ox.serialize(description, format=ox.RdfFormat.TURTLE,
+                                     prefixes={**ns.prefixes(), **VOID_PREFIXES}) or b""
     files["README.md"] = _readme(store, ns, files, base).encode("utf-8")
     for name, data in files.items():
         (folder / name).write_bytes(data)

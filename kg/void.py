@@ -15,7 +15,7 @@ from kg.namespaces import EXTERNAL_PREFIXES, Namespaces
 from kg.store import ReadStore
 
 __all__ = ["VOID_PREFIXES", "access_facts", "dataset_description", "dataset_facts",
-           "dataset_iri"]
+           "dataset_iri", "in_reading_order"]
 
 _VOID = "http://rdfs.org/ns/void#"
 _DCAT = "http://www.w3.org/ns/dcat#"
@@ -58,6 +58,12 @@ class _Triples(list[ox.Triple]):
         self.append(ox.Triple(subject, ox.NamedNode(predicate), obj))
 
 
+def in_reading_order(triples: list[ox.Triple]) -> list[ox.Triple]:
+    """The dataset first, then the other named things, then partitions and distributions."""
+    return sorted(triples, key=lambda t: (isinstance(t.subject, ox.BlankNode), str(t.subject),
+                                          str(t.predicate)))
+
+
 def dataset_description(store: ReadStore, ns: Namespaces, endpoint: str | None,
                         dumps: Mapping[str, tuple[str, bool]], landing_page: str | None = None
                         ) -> list[ox.Triple]:
@@ -65,7 +71,8 @@ def dataset_description(store: ReadStore, ns: Namespaces, endpoint: str | None,
 
     `dumps` maps each dump's download address to its media type and whether it is gzipped.
     """
-    return dataset_facts(store, ns) + access_facts(ns, endpoint, dumps, landing_page)
+    return in_reading_order(dataset_facts(store, ns)
+                            + access_facts(ns, endpoint, dumps, landing_page))
 
 
 def dataset_facts(store: ReadStore, ns: Namespaces) -> list[ox.Triple]:

@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from kg.errors import NotFound, ParameterError, QueryError, VersionGone
 from kg.evaluation import QueryRequest
-from kg.namespaces import Namespaces
+from kg.namespaces import Namespaces, short_iri
 from kg.saved_queries import Catalog, SavedQuery, load_catalog
 from kg.settings import Settings
 from kg.sparql import BOOLEAN, FORMATS, GRAPH, SOLUTIONS, Dataset, formats_for
@@ -224,8 +224,7 @@ def _cell(term: Any, prefixes: Mapping[str, str]) -> dict[str, str] | None:
     if term is None:
         return None
     if isinstance(term, ox.NamedNode):
-        short = next((f"{p}:{term.value[len(ns):]}" for p, ns in prefixes.items()
-                      if term.value.startswith(ns)), term.value)
+        short = short_iri(term.value, prefixes)
         # Only web addresses become links: an IRI may have any scheme (javascript: too).
         href = term.value if term.value.startswith(("http://", "https://")) else ""
         return {"text": short, "href": href, "note": ""}

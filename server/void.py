@@ -9,9 +9,9 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 
 from kg.errors import NotFound
 from kg.export import EXPORT_FORMATS
-from kg.namespaces import Namespaces
+from kg.namespaces import Namespaces, short_iri
 from kg.settings import Settings
-from kg.void import VOID_PREFIXES, access_facts, dataset_facts, dataset_iri
+from kg.void import VOID_PREFIXES, access_facts, dataset_facts, dataset_iri, in_reading_order
 from server.exports import DUMPS
 from server.resources import RDF_SUFFIXES, negotiate, rdf_response
 from server.store import get_prefixes, per_build
@@ -34,11 +34,8 @@ def _description() -> list[ox.Triple]:
     # Counted once per build (the partitions read the whole store); the addresses, which
     # depend on the host asked, each time.
     facts = per_build("void", lambda store: dataset_facts(store, ns))
-    return facts + access_facts(ns, root + url_for("sparql.query"), dumps, root + "/")
-
-
-def _compact(iri: str, prefixes: dict[str, str]) -> str:
-    return next((f"{p}:{iri[len(n):]}" for p, n in prefixes.items() if iri.startswith(n)), iri)
+    return in_reading_order(facts + access_facts(ns, root + url_for("sparql.query"), dumps,
+                                                 root + "/"))
 
 
 @blueprint.route("/.well-known/void")
@@ -50,13 +47,12 @@ def dataset(suffix: str | None = None) -> Response:
         raise NotFound(f"no description as .{suffix}; ask for "
                        + ", ".join(f"/dataset.{s}" for s in sorted(RDF_SUFFIXES)))
     fmt = negotiate(suffix)
-    triples = sorted(_description(), key=lambda t: (isinstance(t.subject, ox.BlankNode),
-                                                    str(t.subject), str(t.predicate)))
+    triples = _description()
     if fmt is None:
         settings: Settings = current_app.config["KG_SETTINGS"]
         me = ox.NamedNode(dataset_iri(Namespaces(settings.base_iri)))
         prefixes = {**get_prefixes(), **VOID_PREFIXES}
-        facts = [(_compact(t.predicate.value, prefixes), t.object.value,
+        facts = [(short_iri(t.predicate.value, prefixes), t.object.value,
                   isinstance(t.object, ox.NamedNode))
                  for t in triples if t.subject == me
                  and isinstance(t.object, ox.NamedNode | ox.Literal)]
