@@ -41,18 +41,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     store.init_app(app)
     errors.init_app(app)
     limits.init_app(app)
-    app.register_blueprint(sparql.blueprint)
-    app.register_blueprint(health.blueprint)
-    app.register_blueprint(metrics.blueprint)
-    app.register_blueprint(writes.blueprint)
-    app.register_blueprint(queries.blueprint)
-    app.register_blueprint(assets.blueprint)
-    app.register_blueprint(api.blueprint)
-    app.register_blueprint(home.blueprint)
-    app.register_blueprint(resources.blueprint)
-    app.register_blueprint(reconcile.blueprint)
-    app.register_blueprint(exports.blueprint)
-    app.register_blueprint(void.blueprint)
+    for module in (sparql, health, metrics, writes, queries, assets, api, home, resources,
+                   reconcile, exports, void):
+        app.register_blueprint(module.blueprint)
     # Reads are open to any origin: YASGUI, notebooks, Swagger UI and other sites query them.
     CORS(app, resources={path: {"origins": "*"} for path in
                          (r"/sparql", r"/health", r"/queries.*", r"/openapi.json",
