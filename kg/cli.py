@@ -48,13 +48,34 @@ def validate(settings: Settings) -> None:
 
 
 @cli.command()
+@click.option("--to", "to_url", default=None, metavar="URL",
+              help="Also push the build to this SPARQL server (its query URL); "
+                   "KG_BACKEND_UPDATE and KG_BACKEND_STORE give its other URLs.")
 @click.pass_obj
-def build(settings: Settings) -> None:
-    """Build the graph into a new store and switch to it; a failed build changes nothing."""
+def build(settings: Settings, to_url: str | None) -> None:
+    """Build the graph into a new store and switch to it; a failed build changes nothing.
+    With --to, the build then replaces what a remote SPARQL server serves."""
+    from dataclasses import replace
+
     from kg.build import build as run_build
 
+    # Checked before the build, so a malformed URL costs nothing.
+    target = (replace(settings, backend=Settings.from_env({}, backend=to_url).backend)
+              if to_url else None)
     report = run_build(settings, progress=_progress)
     click.echo(report.summary())
+    if target is not None:
+        from kg.backends import backend_of
+        from kg.remote import push_build
+        from kg.store import ReadStore
+
+        backend = backend_of(target)
+        assert backend is not None
+        _progress(f"pushing the build to {backend.query_url}")
+        with ReadStore.open_current(settings.store_dir) as store:
+            sent = push_build(backend, store.quads(), store.manifest)
+        click.echo(f"pushed {sent} quads to {backend.query_url} "
+                   f"(build {store.manifest.build_id})")
 
 
 @cli.command()
@@ -267,19 +288,30 @@ def locate(settings: Settings, document: str, phrase: str) -> None:
 @click.option("--port", type=int, default=None, help="Port (default: KG_PORT or 8000).")
 @click.option("--workers", type=int, default=None,
               help="gunicorn workers (default: KG_WORKERS or 2).")
+@click.option("--backend", default=None, metavar="URL",
+              help="Serve from this SPARQL server (its query URL) instead of the embedded "
+                   "store (default: KG_BACKEND); push a build there with `kg build --to`.")
 @click.option("--dev", is_flag=True, help="Run Flask's development server with its reloader.")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None,
-          dev: bool) -> None:
+          backend: str | None, dev: bool) -> None:
     """Serve the graph over HTTP (SPARQL at /sparql), building the store first if missing."""
     from dataclasses import replace
 
     from kg.store import current_build
 
-    settings: Settings = replace(ctx.obj, **{k: v for k, v in
-                                 {"host": host, "port": port, "workers": workers}.items()
-                                 if v is not None})
-    if current_build(settings.store_dir) is None:
+    chosen = {"host": host, "port": port, "workers": workers,
+              "backend": Settings.from_env({}, backend=backend).backend}
+    settings: Settings = replace(ctx.obj, **{k: v for k, v in chosen.items() if v is not None})
+    if settings.backend is not None:
+        from kg.backends import backend_of
+        from kg.remote import read_remote_manifest
+
+        remote = backend_of(settings)
+        assert remote is not None
+        build_id = read_remote_manifest(remote).build_id  # fails here, not in every request
+        click.echo(f"serving build {build_id} from {remote.query_url}", err=True)
+    elif current_build(settings.store_dir) is None:
         # Imported only here: the build's libraries would weigh on gunicorn's master process.
         from kg.build import build as run_build
 

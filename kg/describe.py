@@ -19,7 +19,7 @@ import pyoxigraph as ox
 
 from kg.links import KNOWLEDGE_BASES, knowledge_base_of
 from kg.namespaces import EXTERNAL_PREFIXES, short_iri
-from kg.store import ReadStore
+from kg.store import GraphStore
 
 __all__ = ["Description", "Fact", "Quote", "Segment", "Term", "describe", "description_triples",
            "document_segments", "exists"]
@@ -97,7 +97,7 @@ class Segment:
     focus: bool = False
 
 
-def exists(store: ReadStore, iri: str) -> bool:
+def exists(store: GraphStore, iri: str) -> bool:
     """Whether the graph mentions the IRI as a subject or an object."""
     return bool(store.query(_about("ASK { { ?iri ?p ?o } UNION { ?s ?p ?iri } }", iri)))
 
@@ -108,7 +108,7 @@ def _about(query: str, iri: str) -> str:
     return query.replace("?iri", str(ox.NamedNode(iri)))
 
 
-def description_triples(store: ReadStore, iri: str) -> list[ox.Triple]:
+def description_triples(store: GraphStore, iri: str) -> list[ox.Triple]:
     """The triples with the IRI as subject or object (over the union of the graphs)."""
     result = store.query(_about("CONSTRUCT { ?iri ?p ?o . ?s ?q ?iri } WHERE { { ?iri ?p ?o } "
                                 "UNION { ?s ?q ?iri } }", iri))
@@ -167,7 +167,7 @@ SELECT ?relation ?target ?source WHERE {
 """
 
 
-def describe(store: ReadStore, iri: str, prefixes: Mapping[str, str],
+def describe(store: GraphStore, iri: str, prefixes: Mapping[str, str],
              texts: Mapping[str, str], inferred_graph: str) -> Description:
     """What the graph says about `iri`; `texts` maps document IRIs to their text, for sentences."""
     pre = dict(prefixes)
@@ -262,7 +262,7 @@ def describe(store: ReadStore, iri: str, prefixes: Mapping[str, str],
     return description
 
 
-def _labels(store: ReadStore, iris: set[str], prefixes: dict[str, str]) -> dict[str, str]:
+def _labels(store: GraphStore, iris: set[str], prefixes: dict[str, str]) -> dict[str, str]:
     if not iris:
         return {}
     values = " ".join(f"<{i}>" for i in sorted(iris) if "<" not in i and ">" not in i)
@@ -298,7 +298,7 @@ SELECT ?body ?start ?end WHERE {
 """
 
 
-def document_segments(store: ReadStore, document: str, text: str, prefixes: Mapping[str, str],
+def document_segments(store: GraphStore, document: str, text: str, prefixes: Mapping[str, str],
                       focus: tuple[int, int] | None = None) -> list[Segment]:
     """The document's text in segments, each with the entities mentioned on it (innermost
     mention first), and `focus` (a quote's offsets) marked."""

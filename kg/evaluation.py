@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from kg.errors import NotAcceptable, QueryError
-from kg.sparql import BOOLEAN, SOLUTIONS, Answer, Dataset, ResultFormat, result_kind
-from kg.store import ReadStore
+from kg.sparql import BOOLEAN, SOLUTIONS, Answer, Dataset, ParsedTriples, ResultFormat, result_kind
+from kg.store import GraphStore
 
 if TYPE_CHECKING:  # kg.saved_queries imports kg.querying, which this need not load
     from kg.saved_queries import Substitutions
@@ -75,16 +75,6 @@ class _LineBuffer:
         return bytes(self.data[: end + 1])
 
 
-class _Triples:
-    """Parsed triples that serialize like a CONSTRUCT result."""
-
-    def __init__(self, triples: list[ox.Triple]) -> None:
-        self._triples = triples
-
-    def serialize(self, output: Any, fmt: ox.RdfFormat) -> None:
-        ox.serialize(self._triples, output, fmt)
-
-
 def _capped(result: Any, kind: str, row_cap: int) -> tuple[Any, bytes | None, bool]:
     """The result with at most `row_cap` rows, its TSV or N-Triples text, and whether rows
     were cut.
@@ -110,7 +100,7 @@ def _capped(result: Any, kind: str, row_cap: int) -> tuple[Any, bytes | None, bo
         rows = bytes(buffer.data)
     if kind == SOLUTIONS:
         return ox.parse_query_results(rows, ox.QueryResultsFormat.TSV), rows, truncated
-    return _Triples(list(ox.parse(rows, ox.RdfFormat.N_TRIPLES))), rows, truncated
+    return ParsedTriples(list(ox.parse(rows, ox.RdfFormat.N_TRIPLES))), rows, truncated
 
 
 def _format(request: QueryRequest, kind: str) -> ResultFormat:
@@ -120,7 +110,7 @@ def _format(request: QueryRequest, kind: str) -> ResultFormat:
     return chosen
 
 
-def evaluate(store: ReadStore, request: QueryRequest) -> Answer:
+def evaluate(store: GraphStore, request: QueryRequest) -> Answer:
     """Answer `request` from `store`, in full; QueryError (or the negotiation error) if not."""
     result = store.query(request.query, prefixes=request.prefixes, base_iri=request.base_iri,
                          substitutions=request.substitutions or None,

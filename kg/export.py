@@ -27,7 +27,7 @@ import pyoxigraph as ox
 
 from kg.errors import NotFound, QueryError, SettingsError
 from kg.namespaces import Namespaces
-from kg.store import ReadStore
+from kg.store import GraphStore
 
 __all__ = ["EXPORT_FORMATS", "Export", "ExportFormat", "export",
            "format_for_path", "gzipped", "jsonld_context", "write_export"]
@@ -75,7 +75,7 @@ def format_for_path(path: Path) -> str | None:
     return next((n for n, f in EXPORT_FORMATS.items() if f.rdf_format == rdf_format), None)
 
 
-def export(store: ReadStore, ns: Namespaces, fmt: str = "turtle", graphs: Iterable[str] = (),
+def export(store: GraphStore, ns: Namespaces, fmt: str = "turtle", graphs: Iterable[str] = (),
            construct: str | None = None, rdf11: bool = False) -> Export:
     """Serialize the chosen graphs (default: all) or a CONSTRUCT query's triples."""
     chosen = EXPORT_FORMATS[fmt]
@@ -133,7 +133,7 @@ def gzipped(data: bytes) -> bytes:
     return gzip.compress(data, mtime=0)
 
 
-def _graph_iris(store: ReadStore, ns: Namespaces, names: tuple[str, ...]) -> tuple[str, ...]:
+def _graph_iris(store: GraphStore, ns: Namespaces, names: tuple[str, ...]) -> tuple[str, ...]:
     present = store.named_graphs()
     if "all" in names:
         return tuple(present)
@@ -149,7 +149,7 @@ def _graph_iris(store: ReadStore, ns: Namespaces, names: tuple[str, ...]) -> tup
     return tuple(dict.fromkeys(iris))
 
 
-def _constructed(store: ReadStore, ns: Namespaces, query: str) -> Iterator[ox.Quad]:
+def _constructed(store: GraphStore, ns: Namespaces, query: str) -> Iterator[ox.Quad]:
     result = store.query(query, prefixes=ns.prefixes())
     if not isinstance(result, ox.QueryTriples):
         raise QueryError("--query needs a CONSTRUCT (or DESCRIBE) query: it makes the triples "
@@ -246,7 +246,7 @@ def _compacted(expanded: bytes, ns: Namespaces) -> bytes:
     return json.dumps(compact, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
 
 
-def _header(ns: Namespaces, store: ReadStore, fmt: str, count: int, graphs: tuple[str, ...],
+def _header(ns: Namespaces, store: GraphStore, fmt: str, count: int, graphs: tuple[str, ...],
             constructed: bool, rewritten: bool, rdf12: bool) -> list[str]:
     what = ("the triples of a CONSTRUCT query" if constructed
             else "all graphs" if set(graphs) == set(store.named_graphs())

@@ -18,7 +18,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import URIRef
 
 from kg.errors import QueryError
-from kg.querying import mentions_service
+from kg.sparql_scan import mentions_service
 
 __all__ = ["check_services", "service_targets"]
 

@@ -3,49 +3,20 @@
 from __future__ import annotations
 
 import io
-import re
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from kg.backends import open_store
 from kg.errors import QueryError
 from kg.namespaces import Namespaces, short_iri
 from kg.settings import Settings
 from kg.sparql import FORMATS
-from kg.store import ReadStore
 
 if TYPE_CHECKING:  # kg.saved_queries imports this module
     from kg.saved_queries import Substitutions
 
-__all__ = ["NOT_SYNTAX", "mentions_service", "render_table", "run_query"]
-
-# SPARQL tokens whose text is not syntax: strings, IRIs, comments, variables, prefixed names
-# (with the escapes and %HH a local name may hold): a keyword is looked for only elsewhere.
-NOT_SYNTAX = (
-    r"""'''(?:[^'\\]|\\.|'(?!''))*'''"""
-    r'''|"""(?:[^"\\]|\\.|"(?!""))*"""'''
-    r"""|'(?:[^'\\\n]|\\.)*'"""
-    r'''|"(?:[^"\\\n]|\\.)*"'''
-    r"""|<[^<>"{}|^`\\\x00-\x20]*>"""
-    r"""|\#[^\n]*"""
-    r"""|[?$]\w+"""
-    r"""|[\w.-]*:(?:[\w.:-]|\\[_~.!$&'()*+,;=/?#@%-]|%[0-9A-Fa-f]{2})*"""
-)
-_SERVICE_SCAN = re.compile(NOT_SYNTAX + r"|(?P<service>\bSERVICE\b)", re.IGNORECASE)
-
-
-def mentions_service(sparql: str) -> bool:
-    """Whether the query uses the SERVICE keyword (outside strings, IRIs, comments, names).
-
-    pyoxigraph does not decode \\u escapes in keywords, so text without "service" in any case
-    cannot use it; the scan decides the rest.
-    """
-    if "service" not in sparql.lower():
-        return False
-    return any(m.group("service") for m in _SERVICE_SCAN.finditer(sparql))
-
-
-
+__all__ = ["render_table", "run_query"]
 
 def _cell(term: object, prefixes: dict[str, str]) -> str:
     if term is None:
@@ -90,7 +61,7 @@ def run_query(settings: Settings, sparql: str, fmt: str = "table",
     """Evaluate `sparql` (its variables pre-bound to `substitutions`) over the current store;
     render it as a table, JSON, CSV or TSV."""
     prefixes = Namespaces(settings.base_iri).prefixes()
-    with ReadStore.open_current(settings.store_dir) as store:
+    with open_store(settings) as store:
         result = store.query(sparql, prefixes=prefixes, substitutions=substitutions or None)
         if isinstance(result, ox.QueryBoolean) and fmt == "table":
             return ("true" if bool(result) else "false") + "\n"

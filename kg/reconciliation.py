@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from kg.store import ReadStore
+from kg.store import GraphStore
 
 __all__ = ["Candidate", "EntityIndex", "PropertyCondition", "normalize"]
 
@@ -101,7 +101,7 @@ class Candidate:
 class EntityIndex:
     """The graph's entities by name, for one build."""
 
-    def __init__(self, store: ReadStore, prefixes: dict[str, str]) -> None:
+    def __init__(self, store: GraphStore, prefixes: dict[str, str]) -> None:
         entities: dict[str, _Entity] = {}
         for row in store.query(_ENTITIES, prefixes=prefixes):
             iri = row["x"].value

@@ -14,7 +14,7 @@ import pyoxigraph as ox
 from kg.errors import SettingsError
 from kg.export import EXPORT_FORMATS, export
 from kg.namespaces import Namespaces
-from kg.store import ReadStore
+from kg.store import GraphStore
 from kg.vocabulary import ontology_text, shapes_text
 from kg.void import VOID_PREFIXES, dataset_description
 
@@ -32,7 +32,7 @@ class Release:
     files: tuple[str, ...]
 
 
-def write_release(store: ReadStore, ns: Namespaces, folder: Path, url: str | None = None
+def write_release(store: GraphStore, ns: Namespaces, folder: Path, url: str | None = None
                   ) -> Release:
     """Write the release into `folder` (new or empty). `url` is where the folder will be
     published; the description lists the data files there (without it, it lists none)."""
@@ -61,7 +61,7 @@ def write_release(store: ReadStore, ns: Namespaces, folder: Path, url: str | Non
     return Release(folder, (*sorted(files), CHECKSUMS))
 
 
-def _readme(store: ReadStore, ns: Namespaces, files: dict[str, bytes], base: str | None) -> str:
+def _readme(store: GraphStore, ns: Namespaces, files: dict[str, bytes], base: str | None) -> str:
     manifest = store.manifest
     year = manifest.created[:4]
     triples = sum(1 for _ in store.quads())

@@ -25,8 +25,8 @@ import yaml
 
 from kg.errors import ParameterError, Problem
 from kg.namespaces import EXTERNAL_PREFIXES, Namespaces
-from kg.querying import NOT_SYNTAX
 from kg.sparql import BOOLEAN, GRAPH, SOLUTIONS
+from kg.sparql_scan import NOT_SYNTAX
 
 __all__ = ["RESERVED", "Catalog", "Parameter", "SavedQuery", "Substitutions", "load_catalog"]
 

@@ -33,6 +33,13 @@ SETTINGS_HELP: dict[str, tuple[str, str]] = {
                    "or a file; unset, requests are not logged (each line costs about 0.2 ms)."),
     "service_allow": ("KG_SERVICE_ALLOW", "Endpoints a query may reach with SERVICE, separated "
                       "by spaces; empty, SERVICE is refused. Default: Wikidata's and DBpedia's."),
+    "backend": ("KG_BACKEND", "Query URL of a SPARQL 1.1 server to serve from instead of the "
+                "embedded store (e.g. Oxigraph server's http://host:7878/query); unset, the "
+                "embedded store."),
+    "backend_update": ("KG_BACKEND_UPDATE", "Its SPARQL Update URL (default: the query URL, "
+                       "with a final /query replaced by /update)."),
+    "backend_store": ("KG_BACKEND_STORE", "Its Graph Store Protocol URL (default: the query "
+                      "URL, with a final /query replaced by /store)."),
     "admin_token": ("KG_ADMIN_TOKEN", "Bearer token that enables SPARQL Update and Graph Store "
                     "writes; unset, the endpoint is read-only. Never logged."),
 }
@@ -63,6 +70,9 @@ class Settings:
     access_log: str | None = None
     service_allow: tuple[str, ...] = ("https://query.wikidata.org/sparql",
                                       "https://dbpedia.org/sparql")
+    backend: str | None = None
+    backend_update: str | None = None
+    backend_store: str | None = None
     admin_token: str | None = field(default=None, repr=False)  # a secret: kept out of reprs
 
     @classmethod
@@ -113,6 +123,11 @@ def _coerce(cls: type[Settings], name: str, value: object) -> object:
     text = str(value)
     if name == "admin_token" and len(text) < 16:
         raise SettingsError(f"{variable} must be at least 16 characters (a secret, not a word)")
+    if name.startswith("backend"):
+        if not _ABSOLUTE_IRI.fullmatch(text):
+            raise SettingsError(f"{variable} must be an absolute http(s) URL such as "
+                                f"http://127.0.0.1:7878/query, not {text!r}")
+        return text
     if name == "base_iri":
         if not _ABSOLUTE_IRI.fullmatch(text):
             raise SettingsError(f"{variable} must be an absolute http(s) IRI such as "

@@ -6,6 +6,7 @@ of result each serves. Answers are produced by kg.evaluation.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +21,8 @@ __all__ = [
     "SOLUTIONS",
     "Answer",
     "Dataset",
+    "ParsedTriples",
     "ResultFormat",
-
     "formats_for",
     "result_kind",
     "serialize_triples",
@@ -116,11 +117,26 @@ def serialize_triples(triples: list[ox.Triple], fmt: ResultFormat) -> bytes:
     return ox.serialize(triples, format=fmt.rdf_format) or b""
 
 
+class ParsedTriples:
+    """Triples read from a serialization (a graph another engine sent, or rows read back),
+    which serialize like a CONSTRUCT result."""
+
+    def __init__(self, triples: Iterable[ox.Triple]) -> None:
+        self._triples = triples
+
+    def __iter__(self) -> Iterator[ox.Triple]:
+        return iter(self._triples)
+
+    def serialize(self, output: Any, fmt: ox.RdfFormat) -> None:
+        """Write the triples to `output` in `fmt`."""
+        ox.serialize(self._triples, output, fmt)
+
+
 def result_kind(result: object) -> str:
     """SOLUTIONS, BOOLEAN or GRAPH."""
     if isinstance(result, ox.QueryBoolean):
         return BOOLEAN
-    if isinstance(result, ox.QueryTriples):
+    if isinstance(result, ox.QueryTriples | ParsedTriples):
         return GRAPH
     return SOLUTIONS
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kg.backends import open_store
 from kg.links import KNOWLEDGE_BASES, knowledge_base_of
 from kg.namespaces import Namespaces
 from kg.settings import Settings
-from kg.store import ReadStore
 
 __all__ = ["LinkCoverage", "StoreStats", "store_stats"]
 
@@ -125,7 +125,7 @@ def _bind(query: str, graphs: dict[str, str]) -> str:
 def store_stats(settings: Settings) -> StoreStats:
     """Compute the statistics of the current store."""
     ns = Namespaces(settings.base_iri)
-    store = ReadStore.open_current(settings.store_dir)
+    store = open_store(settings)
     prefixes = ns.prefixes()
     graphs = {"?ontology": f"<{ns.graph('ontology')}>", "?inferred": f"<{ns.graph('inferred')}>"}
     stats = StoreStats(quads=store.manifest.counts["quads"], graphs=store.named_graphs(),

@@ -24,16 +24,16 @@ import itertools
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 
 from kg.errors import QueryError, StoreBusy, StoreError
 
-__all__ = ["KEEP_BUILDS", "Manifest", "ReadStore", "change_build", "current_build",
+__all__ = ["KEEP_BUILDS", "GraphStore", "Manifest", "ReadStore", "change_build", "current_build",
            "read_manifest", "write_build"]
 
 #: Builds kept on disk: the current one and the one before it (a server may still read it).
@@ -229,6 +229,48 @@ def current_build(store_dir: Path) -> Path | None:
     return target if (target / _STORE).is_dir() else None
 
 
+class GraphStore(Protocol):
+    """What reading a build needs, from the embedded store (ReadStore) or a remote SPARQL
+    server (kg.remote.RemoteStore)."""
+
+    manifest: Manifest
+    #: The build's local folder (for what the server keeps about it: large answers, dumps).
+    build: Path
+
+    def query(self, sparql: str, prefixes: Mapping[str, str] | None = None,
+              base_iri: str | None = None,
+              substitutions: Mapping[ox.Variable, Any] | None = None,
+              default_graph: Sequence[ox.NamedNode] | None = None,
+              named_graphs: Sequence[ox.NamedNode] | None = None) -> Any:
+        """Evaluate SPARQL over the union default graph (unless `default_graph` and
+        `named_graphs` give the dataset), with `substitutions` pre-bound; pyoxigraph's result
+        types. QueryError if the query is bad."""
+
+    def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
+        """The quads of every named graph, or of one."""
+
+    def triples(self, graph: str) -> list[ox.Triple]:
+        """The triples of one named graph."""
+
+    def contains_named_graph(self, graph: str) -> bool:
+        """Whether a named graph of this IRI exists."""
+
+    def named_graphs(self) -> list[str]:
+        """IRIs of the named graphs."""
+
+    def close(self) -> None:
+        """Release what the store holds."""
+
+    def __enter__(self) -> GraphStore:
+        """The store itself, closed on leaving the block."""
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the store."""
+
+    def __len__(self) -> int:
+        """The number of quads, the default graph's included."""
+
+
 class ReadStore:
     """A built store opened read-only, and its manifest.
 
@@ -268,12 +310,21 @@ class ReadStore:
             raise StoreError(f"no store has been built in {store_dir}; run `kg build` first")
         return cls(build)
 
-    def query(self, sparql: str, prefixes: dict[str, str] | None = None,
-              base_iri: str | None = None, **dataset: Any) -> Any:
-        """Evaluate SPARQL; the default graph is the union of all graphs unless `dataset` gives
-        pyoxigraph's `default_graph` / `named_graphs`. QueryError if the query is bad."""
+    def query(self, sparql: str, prefixes: Mapping[str, str] | None = None,
+              base_iri: str | None = None,
+              substitutions: Mapping[ox.Variable, Any] | None = None,
+              default_graph: Sequence[ox.NamedNode] | None = None,
+              named_graphs: Sequence[ox.NamedNode] | None = None) -> Any:
+        """Evaluate SPARQL; the default graph is the union of all graphs unless `default_graph`
+        and `named_graphs` give the dataset. QueryError if the query is bad."""
+        dataset: dict[str, Any] = {}
+        if default_graph:
+            dataset["default_graph"] = list(default_graph)
+        if named_graphs:
+            dataset["named_graphs"] = list(named_graphs)
         try:
-            return self._store.query(sparql, prefixes=prefixes, base_iri=base_iri, **dataset)
+            return self._store.query(sparql, prefixes=dict(prefixes or {}), base_iri=base_iri,
+                                     substitutions=dict(substitutions or {}) or None, **dataset)
         except SyntaxError as error:
             raise QueryError(f"the query does not parse: {error}") from error
         except (OSError, ValueError) as error:

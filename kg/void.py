@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import pyoxigraph as ox
 
 from kg.namespaces import EXTERNAL_PREFIXES, Namespaces
-from kg.store import ReadStore
+from kg.store import GraphStore
 
 __all__ = ["VOID_PREFIXES", "access_facts", "dataset_description", "dataset_facts",
            "dataset_iri", "in_reading_order"]
@@ -64,7 +64,7 @@ def in_reading_order(triples: list[ox.Triple]) -> list[ox.Triple]:
                                           str(t.predicate)))
 
 
-def dataset_description(store: ReadStore, ns: Namespaces, endpoint: str | None,
+def dataset_description(store: GraphStore, ns: Namespaces, endpoint: str | None,
                         dumps: Mapping[str, tuple[str, bool]], landing_page: str | None = None
                         ) -> list[ox.Triple]:
     """VoID and DCAT triples about the dataset of this build and where it is served.
@@ -75,7 +75,7 @@ def dataset_description(store: ReadStore, ns: Namespaces, endpoint: str | None,
                             + access_facts(ns, endpoint, dumps, landing_page))
 
 
-def dataset_facts(store: ReadStore, ns: Namespaces) -> list[ox.Triple]:
+def dataset_facts(store: GraphStore, ns: Namespaces) -> list[ox.Triple]:
     """What the dataset of this build is and holds (counted from the store)."""
     me = ox.NamedNode(dataset_iri(ns))
     triples = _Triples()

@@ -19,8 +19,8 @@ import pyoxigraph as ox
 
 from kg.errors import QueryError, UnsupportedMediaType
 from kg.namespaces import Namespaces
-from kg.querying import NOT_SYNTAX
 from kg.sparql import Dataset
+from kg.sparql_scan import NOT_SYNTAX
 from kg.store import Manifest, change_build
 
 __all__ = ["add_using", "delete_graph", "put_graph", "run_update"]

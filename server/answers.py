@@ -13,7 +13,7 @@ from kg.errors import KGError, QueryTimeout
 from kg.evaluation import QueryRequest, evaluate
 from kg.federation import check_services
 from kg.sparql import Answer
-from kg.store import ReadStore
+from kg.store import GraphStore
 from server.cache import CachedAnswer, StoredAnswer, etag_for
 from server.errors import response_later
 from server.metrics import ANSWERS
@@ -89,7 +89,7 @@ def _refuse_service(query_request: QueryRequest) -> None:
                    current_app.config["KG_SETTINGS"].service_allow)
 
 
-def _evaluate(store: ReadStore, query_request: QueryRequest, timeout: float) -> Answer:
+def _evaluate(store: GraphStore, query_request: QueryRequest, timeout: float) -> Answer:
     """Evaluate within the time limit. Under `kg serve` the worker stops a query that runs
     past it (server.worker); elsewhere (Flask's dev server, the test client) nothing can stop
     it, so the limit is only checked once the query is done."""

@@ -8,7 +8,6 @@ the same file. `/context.jsonld` is the JSON-LD context the JSON-LD dump is comp
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, send_file
@@ -36,9 +35,9 @@ def _namespaces() -> Namespaces:
 def dump(file_name: str) -> Path | bytes:
     """The dump of the build being served: its file on disk, made now (with its .gz twin) if
     it is not there yet; its bytes, if the disk cannot keep it."""
-    settings: Settings = current_app.config["KG_SETTINGS"]
-    # Absolute: Flask's send_file would read a relative path from the package's folder.
-    folder = settings.store_dir.absolute() / "exports" / get_build().manifest.build_id
+    # In the build's own folder, so they go when it is pruned. Absolute: Flask's send_file
+    # would read a relative path from the package's folder.
+    folder = get_build().path.absolute() / "exports"
     path = folder / file_name
     if path.exists():
         return path
@@ -48,12 +47,7 @@ def dump(file_name: str) -> Path | bytes:
                       rdf11=not EXPORT_FORMATS[fmt].triple_terms)
     plain = folder / file_name.removesuffix(".gz")
     try:
-        if not folder.exists():
-            folder.mkdir(parents=True, exist_ok=True)
-            for old in folder.parent.iterdir():
-                # Dumps of builds the store has pruned: no worker can be serving those.
-                if not (settings.store_dir / "builds" / old.name).exists():
-                    shutil.rmtree(old, ignore_errors=True)
+        folder.mkdir(exist_ok=True)
         # One export, both files: a worker making them at the same time writes the same bytes.
         write_export(exported, plain)
         write_export(exported, plain.with_name(plain.name + ".gz"))

@@ -21,7 +21,7 @@ from kg.namespaces import Namespaces
 from kg.ontology_docs import ontology_html
 from kg.settings import Settings
 from kg.sparql import GRAPH, ResultFormat, formats_for
-from kg.store import ReadStore
+from kg.store import GraphStore
 from kg.vocabulary import ontology_text, shapes_text
 from server.negotiation import choose, media_types, prefers_html
 from server.store import get_prefixes, get_store, per_build
@@ -68,7 +68,7 @@ def rdf_response(triples: list[ox.Triple], fmt: ResultFormat, location: str,
     return response
 
 
-def _read_texts(store: ReadStore) -> dict[str, str]:
+def _read_texts(store: GraphStore) -> dict[str, str]:
     """Document texts by document IRI, read from the corpus when their SHA-256 matches the
     graph's (a corpus edited since the build gives the recorded context instead)."""
     settings: Settings = current_app.config["KG_SETTINGS"]

@@ -1,8 +1,9 @@
 """What a worker process holds: the store it serves, opened read-only, and its answer cache
 (handed out like flaskr's `get_db()`).
 
-Each request checks where `current` points (a readlink, microseconds), so every worker serves
-the newest build from its next request.
+Each request checks which build is current, so every worker serves the newest build from its
+next request: on the embedded store, where `current` points (a readlink, microseconds); on a
+remote backend (KG_BACKEND), the manifest the backend holds (one small query a request).
 """
 
 from __future__ import annotations
@@ -14,18 +15,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 
+from kg.backends import backend_of
 from kg.errors import StoreError
 from kg.namespaces import Namespaces
+from kg.remote import RemoteStore, read_remote_manifest
 from kg.settings import Settings
-from kg.store import Manifest, ReadStore, current_build, read_manifest
+from kg.store import GraphStore, Manifest, ReadStore, current_build, read_manifest
 from server.cache import AnswerCache
 
 __all__ = ["Build", "get_build", "get_cache", "get_prefixes", "get_store", "init_app",
            "per_build"]
 
 _KEY = "kg_store"
+_REMOTE_KEY = "kg_remote_store"
 T = TypeVar("T")
 
 
@@ -40,6 +44,9 @@ class Build:
 def get_build() -> Build:
     """The current build, without opening its store (for /health)."""
     settings: Settings = current_app.config["KG_SETTINGS"]
+    if settings.backend is not None:
+        remote = _remote_store(settings)
+        return Build(remote.build, remote.manifest)
     path = current_build(settings.store_dir)
     if path is None:
         raise StoreError(f"no store has been built in {settings.store_dir}; run `kg build` first")
@@ -50,10 +57,12 @@ def get_build() -> Build:
     return cached
 
 
-def get_store() -> ReadStore:
+def get_store() -> GraphStore:
     """The current build's store, opened read-only in this process on first use."""
     state = current_app.extensions
     settings: Settings = current_app.config["KG_SETTINGS"]
+    if settings.backend is not None:
+        return _remote_store(settings)
     try:
         # Build ids are unique, so the link's text names the build: one system call per
         # request tells whether a build or a write has switched it since.
@@ -72,7 +81,27 @@ def get_store() -> ReadStore:
     return fresh
 
 
-def per_build(name: str, make: Callable[[ReadStore], T]) -> T:
+def _remote_store(settings: Settings) -> RemoteStore:
+    """The backend's current build, asked once a request."""
+    if "kg_remote" in g:
+        remote: RemoteStore = g.kg_remote
+        return remote
+    backend = backend_of(settings)
+    assert backend is not None
+    state = current_app.extensions
+    session = state.get("kg_backend_session")
+    if session is None:
+        session = state["kg_backend_session"] = backend.session()
+    manifest = read_remote_manifest(backend, session)
+    opened: RemoteStore | None = state.get(_REMOTE_KEY)
+    if opened is None or opened.manifest != manifest:
+        opened = RemoteStore.open(backend, settings.store_dir, session, manifest)
+        state[_REMOTE_KEY] = opened
+    g.kg_remote = opened
+    return opened
+
+
+def per_build(name: str, make: Callable[[GraphStore], T]) -> T:
     """A value derived from the build being served (an index, the document texts), made once
     per process and build, and made again after a build switch."""
     path = get_build().path

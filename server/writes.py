@@ -47,6 +47,11 @@ def _require_admin() -> None:
         raise Unauthorized("writes need the admin token: Authorization: Bearer <token>")
     if not hmac.compare_digest(given.encode(), token.encode()):
         raise Forbidden("the admin token is not right")
+    if _settings().backend is not None:
+        raise UpdatesDisabled("writes through crisiskg go to the embedded store; this server "
+                              f"reads the SPARQL backend {_settings().backend}: write to the "
+                              "backend's own update endpoint, or push a build with "
+                              "`kg build --to`")
 
 
 def _written(status: int = 204) -> Response:

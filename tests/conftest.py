@@ -18,13 +18,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from kg.build import build
+from kg.remote import Backend, push_build
 from kg.settings import Settings
+from kg.store import ReadStore
 from server import create_app
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 MINI = FIXTURES / "mini"
 PAIR = FIXTURES / "pair"
+#: The stores every HTTP-level test runs against: the embedded one, and a remote SPARQL server
+#: (a real Oxigraph server holding the same build).
+BACKENDS = ["embedded", "oxigraph"]
 
 
 @pytest.fixture
@@ -93,10 +98,14 @@ def seed_built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return settings
 
 
-@pytest.fixture
-def app(seed_built: Settings) -> Flask:
-    """The app over the seed store."""
-    return create_app({"KG_SETTINGS": seed_built, "TESTING": True})
+@pytest.fixture(params=BACKENDS)
+def app(request: pytest.FixtureRequest, seed_built: Settings, tmp_path: Path) -> Flask:
+    """The app over the seed build, on each backend (see BACKENDS)."""
+    settings = seed_built
+    if request.param == "oxigraph":
+        settings = replace(seed_built, store_dir=tmp_path / "remote-local",
+                           backend=request.getfixturevalue("oxigraph_backend"))
+    return create_app({"KG_SETTINGS": settings, "TESTING": True})
 
 
 @pytest.fixture
@@ -163,7 +172,66 @@ def serve(store_dir: Path, **settings: str) -> Iterator[str]:
         output.close()
 
 
+def oxigraph_binary() -> str:
+    """The `oxigraph` command (the peer engine, from PyPI's `oxigraph`), or fail saying how
+    to install it."""
+    found = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or \
+        shutil.which("oxigraph")
+    if found is None:
+        pytest.fail("the oxigraph server is not installed: pip install -e '.[test]' installs "
+                    "it (oxigraph from PyPI)", pytrace=False)
+    return found
+
+
+def oxigraph_server(location: Path, *arguments: str) -> Iterator[str]:
+    """`oxigraph serve` (read-write) on a free loopback port over a store folder; yield its
+    root URL (queries at /query, updates at /update, Graph Store at /store)."""
+    port = free_port()
+    location.mkdir(parents=True, exist_ok=True)
+    log = location.parent / f"{location.name}-oxigraph.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen([oxigraph_binary(), "serve", "--location", str(location),
+                                    "--bind", f"127.0.0.1:{port}", *arguments],
+                                   stdout=output, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_serving(f"{url}/query?query=ASK%7B%7D", process, log, seconds=30)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # busy with a query it cannot stop
+                process.kill()
+                process.wait()
+
+
 @pytest.fixture(scope="session")
-def live_server(seed_built: Settings) -> Iterator[str]:
-    """`kg serve` on a loopback port over the seed store; yields its URL."""
+def oxigraph_backend(seed_built: Settings, tmp_path_factory: pytest.TempPathFactory
+                     ) -> Iterator[str]:
+    """A real Oxigraph server holding the seed build, pushed as `kg build --to` pushes it;
+    yields its query URL."""
+    location = tmp_path_factory.mktemp("backend") / "oxigraph"
+    for url in oxigraph_server(location):
+        backend = Backend.at(f"{url}/query")
+        with ReadStore.open_current(seed_built.store_dir) as store:
+            push_build(backend, store.quads(), store.manifest)
+        yield backend.query_url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def live_server(request: pytest.FixtureRequest, seed_built: Settings,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`kg serve` on a loopback port over the seed build, on each backend; yields its URL."""
+    if request.param == "embedded":
+        yield from serve(seed_built.store_dir)
+        return
+    backend = request.getfixturevalue("oxigraph_backend")
+    yield from serve(tmp_path_factory.mktemp("remote-local"), KG_BACKEND=backend)
+
+
+@pytest.fixture(scope="session")
+def embedded_server(seed_built: Settings) -> Iterator[str]:
+    """`kg serve` on the embedded seed store only, for tests of what only it has (its build
+    folders, writes)."""
     yield from serve(seed_built.store_dir)

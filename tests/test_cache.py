@@ -22,21 +22,21 @@ def _hits(live_server: str) -> float:
 
 
 def test_a_large_answer_is_kept_on_disk_and_served_to_every_worker(
-        live_server: str, seed_built: Settings) -> None:
+        embedded_server: str, seed_built: Settings) -> None:
     parameters = {"query": EVERYTHING, "format": "ntriples"}
-    first = requests.get(f"{live_server}/sparql", params=parameters, timeout=60)
+    first = requests.get(f"{embedded_server}/sparql", params=parameters, timeout=60)
     assert first.status_code == 200 and len(first.content) > 1024 * 1024  # past the memory tier
     build = current_build(seed_built.store_dir)
     assert build is not None
     assert (build / "answers" / first.headers["ETag"].strip('"')).is_file()
-    hits = _hits(live_server)
+    hits = _hits(embedded_server)
     # Several clients, so both workers answer: each finds the answer the other stored.
     for _ in range(4):
-        again = requests.get(f"{live_server}/sparql", params=parameters, timeout=60)
+        again = requests.get(f"{embedded_server}/sparql", params=parameters, timeout=60)
         assert again.status_code == 200 and again.content == first.content
         assert again.headers["Content-Type"] == "application/n-triples"
         assert again.headers["ETag"] == first.headers["ETag"]
-    assert _hits(live_server) - hits == 4
+    assert _hits(embedded_server) - hits == 4
     assert len(list(ox.parse(first.content, ox.RdfFormat.N_TRIPLES))) > 20_000
 
 

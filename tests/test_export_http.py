@@ -17,7 +17,7 @@ from helpers import build_with_a_triple_term
 from kg.export import EXPORT_FORMATS, export, jsonld_context
 from kg.namespaces import Namespaces
 from kg.settings import Settings
-from kg.store import ReadStore
+from kg.store import ReadStore, current_build
 from server import create_app
 
 NS = Namespaces("https://w3id.org/crisiskg/")
@@ -67,7 +67,9 @@ def test_the_json_ld_context_is_published(live_server: str) -> None:
 def test_dumps_after_an_rdf_1_2_write_and_without_a_disk_cache(mini_settings: Settings) -> None:
     build_with_a_triple_term(mini_settings)
     # Where the dumps would be kept, a file: they are served from memory instead.
-    (mini_settings.store_dir / "exports").write_text("in the way", encoding="utf-8")
+    build = current_build(mini_settings.store_dir)
+    assert build is not None
+    (build / "exports").write_text("in the way", encoding="utf-8")
     with contextlib.contextmanager(serve)(mini_settings.store_dir) as url:
         assert requests.get(f"{url}/export", timeout=120).status_code == 200
         turtle = requests.get(f"{url}/export/crisiskg.ttl", timeout=120)

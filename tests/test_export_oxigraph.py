@@ -4,16 +4,14 @@ PyPI), it answers every saved query exactly as crisiskg does."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from conftest import free_port, wait_until_serving
+from conftest import free_port, oxigraph_binary, wait_until_serving
 
 from kg.export import export
 from kg.namespaces import Namespaces
@@ -29,11 +27,7 @@ RESULTS_JSON = {"Accept": "application/sparql-results+json"}
 def oxigraph_server(seed_built: Settings, tmp_path_factory: pytest.TempPathFactory
                     ) -> Iterator[str]:
     """`oxigraph serve-read-only` on a store loaded from crisiskg's Turtle export."""
-    oxigraph = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or \
-        shutil.which("oxigraph")
-    if oxigraph is None:
-        pytest.fail("the oxigraph server is not installed: pip install -e '.[test]' installs "
-                    "it (oxigraph from PyPI)", pytrace=False)
+    oxigraph = oxigraph_binary()
     work = tmp_path_factory.mktemp("oxigraph")
     dump = work / "crisiskg.ttl"
     with ReadStore.open_current(seed_built.store_dir) as store:
@@ -88,8 +82,8 @@ def _rows(answer: dict[str, Any]) -> list[tuple[tuple[str, ...], ...]]:
 
 @pytest.mark.parametrize("saved", _local_queries(), ids=lambda q: q.name)
 def test_oxigraph_answers_each_saved_query_as_crisiskg_does(
-        saved: SavedQuery, live_server: str, oxigraph_server: str) -> None:
-    ours = requests.get(f"{live_server}/queries/{saved.name}.json", timeout=120)
+        saved: SavedQuery, embedded_server: str, oxigraph_server: str) -> None:
+    ours = requests.get(f"{embedded_server}/queries/{saved.name}.json", timeout=120)
     assert ours.status_code == 200, ours.text
     theirs = requests.post(f"{oxigraph_server}/query", data=_with_defaults(saved).encode(),
                            headers={**RESULTS_JSON, "Content-Type": "application/sparql-query"},

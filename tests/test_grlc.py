@@ -4,7 +4,7 @@ grlc 1.3.11 comes from PyPI into a virtualenv of its own, since it pins its depe
 exactly (Flask, requests, rdflib, gunicorn, ...): `.cache/grlc-venv` in the repository, made
 on the first run on a machine and reused while it holds that version. A failed install fails
 the tests with pip's output. grlc then runs under gunicorn on a loopback port, its config.ini
-pointing at the `live_server` endpoint and at the repository's queries/ folder.
+pointing at the `embedded_server` endpoint and at the repository's queries/ folder.
 
 What grlc does with a call, as these tests observe it: it pastes each value in place of its
 variable everywhere in the file (an IRI as `<...>`, a date as `"..."^^xsd:date`, a number as
@@ -127,9 +127,9 @@ class Grlc:
 
 
 @pytest.fixture(scope="session")
-def grlc(grlc_python: Path, live_server: str,
+def grlc(grlc_python: Path, embedded_server: str,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grlc]:
-    """grlc under gunicorn on a loopback port, serving queries/ over `live_server`."""
+    """grlc under gunicorn on a loopback port, serving queries/ over `embedded_server`."""
     home = tmp_path_factory.mktemp("grlc")
     port = free_port()
     # grlc reads config.ini from its working directory when it is imported; the keys are
@@ -137,7 +137,7 @@ def grlc(grlc_python: Path, live_server: str,
     (home / "config.ini").write_text(
         "[auth]\ngithub_access_token =\n\n"
         f"[local]\nlocal_sparql_dir = {QUERIES}/\n\n"
-        f"[defaults]\nsparql_endpoint = {live_server}/sparql\n"
+        f"[defaults]\nsparql_endpoint = {embedded_server}/sparql\n"
         f"server_name = 127.0.0.1:{port}\nuser = none\npassword = none\ndebug = False\n",
         encoding="utf-8")
     log = home / "grlc.log"
@@ -235,7 +235,7 @@ def test_the_documented_queries_are_the_ones_grlc_cannot_run() -> None:
     assert len(COMPATIBLE) == len(CATALOG) - 4 == 21
 
 
-def test_grlc_lists_an_operation_for_every_saved_query(grlc: Grlc, live_server: str) -> None:
+def test_grlc_lists_an_operation_for_every_saved_query(grlc: Grlc, embedded_server: str) -> None:
     catalog = load_catalog(QUERIES)
     assert not catalog.problems, [str(p) for p in catalog.problems]
     response = requests.get(f"{grlc.url}/api-local/swagger",
@@ -254,7 +254,7 @@ def test_grlc_lists_an_operation_for_every_saved_query(grlc: Grlc, live_server: 
         assert operation["tags"] == list(query.tags), name
         given = {p["name"]: p for p in operation["parameters"]}
         # grlc lets every caller send a query to another endpoint (endpoint_in_url).
-        assert given.pop("endpoint")["default"] == f"{live_server}/sparql"
+        assert given.pop("endpoint")["default"] == f"{embedded_server}/sparql"
         assert {n: (p["required"], None if "default" not in p else str(p["default"]),
                     tuple(p.get("enum", ()))) for n, p in given.items()} == \
             {p.name: (p.required, p.default, tuple(sorted(p.choices)))
@@ -300,7 +300,7 @@ def test_grlc_answers_as_crisiskg_does(name: str, grlc: Grlc, seed_built: Settin
 
 @pytest.mark.parametrize("name", sorted(INCOMPATIBLE))
 def test_grlc_breaks_a_select_list_that_names_a_parameter(
-        name: str, grlc: Grlc, recorder: tuple[str, list[Received]], live_server: str,
+        name: str, grlc: Grlc, recorder: tuple[str, list[Received]], embedded_server: str,
         seed_built: Settings) -> None:
     query = CATALOG[name]
     values = _values(query)
@@ -314,7 +314,7 @@ def test_grlc_breaks_a_select_list_that_names_a_parameter(
     select = next(i for i, line in enumerate(lines) if line.startswith("SELECT "))
     where = next(i for i in range(select, len(lines)) if "WHERE" in lines[i])
     assert pasted in "\n".join(lines[select:where + 1]).split("WHERE")[0]
-    ours = requests.post(f"{live_server}/sparql", data=sent.encode("utf-8"), timeout=60,
+    ours = requests.post(f"{embedded_server}/sparql", data=sent.encode("utf-8"), timeout=60,
                          headers={"Content-Type": "application/sparql-query",
                                   "Accept": "text/csv"})
     assert ours.status_code == 400
@@ -334,9 +334,9 @@ def test_grlc_breaks_a_select_list_that_names_a_parameter(
     assert start <= column < start + len(pasted), (lines[at], message)
 
 
-def test_grlc_passes_on_that_crisiskg_refuses_service(grlc: Grlc, live_server: str) -> None:
+def test_grlc_passes_on_that_crisiskg_refuses_service(grlc: Grlc, embedded_server: str) -> None:
     text = (QUERIES / "wikidata-facts.rq").read_text(encoding="utf-8")
-    ours = requests.post(f"{live_server}/sparql", data=text.encode("utf-8"), timeout=60,
+    ours = requests.post(f"{embedded_server}/sparql", data=text.encode("utf-8"), timeout=60,
                          headers={"Content-Type": "application/sparql-query",
                                   "Accept": "text/csv"})
     assert ours.status_code == 400
@@ -363,12 +363,12 @@ def test_grlc_fails_without_accept(grlc: Grlc) -> None:
     assert "KeyError: 'HTTP_ACCEPT'" in grlc.log_after(offset)
 
 
-def test_grlc_answers_json_as_our_endpoint_does(grlc: Grlc, live_server: str) -> None:
+def test_grlc_answers_json_as_our_endpoint_does(grlc: Grlc, embedded_server: str) -> None:
     response = grlc.call("iran-proxies", {}, "application/json")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/sparql-results+json"
     text = (QUERIES / "iran-proxies.rq").read_text(encoding="utf-8")
-    ours = requests.post(f"{live_server}/sparql", data={"query": text}, timeout=60,
+    ours = requests.post(f"{embedded_server}/sparql", data={"query": text}, timeout=60,
                          headers={"Accept": "application/json"})
     assert json.loads(response.text) == ours.json()
     assert ours.json()["results"]["bindings"]

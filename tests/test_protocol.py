@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pyoxigraph as ox
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from kg.namespaces import Namespaces
@@ -188,9 +189,10 @@ def test_health_names_the_build(client: FlaskClient) -> None:
 
 
 @pytest.fixture
-def capped(seed_built: Settings) -> FlaskClient:
-    return create_app({"KG_SETTINGS": replace(seed_built, row_cap=3), "TESTING": True}) \
-        .test_client()
+def capped(app: Flask) -> FlaskClient:
+    """The app with a row cap of 3, on each backend."""
+    settings = replace(app.config["KG_SETTINGS"], row_cap=3)
+    return create_app({"KG_SETTINGS": settings, "TESTING": True}).test_client()
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])

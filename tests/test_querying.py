@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg.querying import mentions_service
+from kg.sparql_scan import mentions_service
 
 
 @pytest.mark.parametrize("query", [

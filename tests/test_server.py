@@ -155,8 +155,8 @@ def test_gunicorn_outlasts_the_query_timeout() -> None:
     assert config.worker_class_str == "server.worker.KeepAliveWorker"
 
 
-def test_kg_serve_opens_no_control_socket(live_server: str, seed_built: Settings) -> None:
+def test_kg_serve_opens_no_control_socket(embedded_server: str, seed_built: Settings) -> None:
     """gunicorn 25+ would open one at a path shared by every server of the user."""
-    requests.get(f"{live_server}/health", timeout=10)
+    requests.get(f"{embedded_server}/health", timeout=10)
     log = (seed_built.store_dir / "serve.log").read_text(encoding="utf-8")
     assert "Listening at: " in log and "Control socket" not in log

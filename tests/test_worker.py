@@ -35,9 +35,9 @@ def test_a_disarmed_deadline_never_expires() -> None:
     assert expired == []
 
 
-def test_one_connection_serves_many_requests(live_server: str) -> None:
+def test_one_connection_serves_many_requests(embedded_server: str) -> None:
     """Keep-alive: a client that keeps its connection open sends request after request on it."""
-    address = urlsplit(live_server)
+    address = urlsplit(embedded_server)
     connection = http.client.HTTPConnection(address.hostname or "", address.port)
     connection.connect()
     assert connection.sock is not None
@@ -51,19 +51,19 @@ def test_one_connection_serves_many_requests(live_server: str) -> None:
     connection.close()
 
 
-def test_more_clients_than_workers_are_all_served(live_server: str) -> None:
+def test_more_clients_than_workers_are_all_served(embedded_server: str) -> None:
     """A kept connection holds a worker; it is let go when someone else waits, and clients
     whose idle connection was closed simply reconnect."""
     sessions = [requests.Session() for _ in range(5)]  # the live server has 2 workers
     for turn in range(25):
-        answer = sessions[turn % 5].get(f"{live_server}/sparql", params={"query": ASK},
+        answer = sessions[turn % 5].get(f"{embedded_server}/sparql", params={"query": ASK},
                                         timeout=30)
         assert answer.status_code == 200 and answer.json()["boolean"] is True
 
 
-def test_a_pipelined_request_is_answered(live_server: str) -> None:
+def test_a_pipelined_request_is_answered(embedded_server: str) -> None:
     """Two requests sent at once on one connection get two answers, in order."""
-    address = urlsplit(live_server)
+    address = urlsplit(embedded_server)
     request = (f"GET /sparql?query={quote(ASK)} HTTP/1.1\r\nHost: x\r\n\r\n"
                f"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").encode()
     with socket.create_connection((address.hostname or "", address.port or 80), timeout=30) as s:

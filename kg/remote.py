@@ -1,0 +1,336 @@
+"""A remote SPARQL 1.1 server as crisiskg's store: read over the SPARQL Protocol, written over
+the Graph Store Protocol and SPARQL Update.
+
+The remote dataset has the layout of the embedded store: every named graph of the build, their
+union as the default graph, and the build's manifest in a graph of its own (`MANIFEST_GRAPH`,
+left out of the union, of `named_graphs()` and of the dumps). So every query, page and export
+means the same on either store, and the engine needs no union-graph setting.
+
+Each query is parsed here by pyoxigraph first (on an empty in-memory store, which evaluates
+nothing a client could notice), so a malformed query gets the same 400 and message as on the
+embedded store. The remote's answer is parsed by pyoxigraph as it streams in, so the row cap
+stops reading it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pyoxigraph as ox
+import requests
+
+from kg.errors import QueryError, StoreError
+from kg.sparql import ParsedTriples
+from kg.sparql_scan import mentions_service
+from kg.store import KEEP_BUILDS, Manifest
+from kg.values_binding import bind_by_values
+
+__all__ = ["MANIFEST_GRAPH", "Backend", "RemoteStore", "push_build"]
+
+#: The graph holding the build's manifest (JSON), beside the data.
+MANIFEST_GRAPH = "urn:crisiskg:manifest"
+_STAGING = "urn:crisiskg:staging:"
+_RDF_VALUE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#value"
+_RDF_JSON = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON"
+_SOLUTIONS = "application/sparql-results+json"
+_GRAPH = "application/n-triples, text/turtle;q=0.5"
+_ANY = f"{_SOLUTIONS}, {_GRAPH}"
+#: Graph names crisiskg keeps for itself, never part of the data.
+_OWN = "urn:crisiskg:"
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where a remote SPARQL server answers queries, updates and Graph Store requests."""
+
+    query_url: str
+    update_url: str
+    store_url: str
+    #: Seconds to wait for an answer (the server's own limit should be shorter).
+    timeout: float = 60.0
+
+    @classmethod
+    def at(cls, query_url: str, update_url: str | None = None, store_url: str | None = None,
+           timeout: float = 60.0) -> Backend:
+        """A backend from its query URL; update and Graph Store URLs default to Oxigraph
+        server's layout (a final /query replaced by /update and /store)."""
+        root = query_url[: -len("/query")] if query_url.endswith("/query") else None
+
+        def sibling(given: str | None, name: str, variable: str) -> str:
+            if given:
+                return given
+            if root is None:
+                raise StoreError(f"cannot tell the {name} URL of the backend {query_url}: set "
+                                 f"{variable} (for Fuseki, http://host:3030/<dataset>/"
+                                 f"{'update' if name == 'update' else 'data'})")
+            return f"{root}/{name}"
+
+        return cls(query_url, sibling(update_url, "update", "KG_BACKEND_UPDATE"),
+                   sibling(store_url, "store", "KG_BACKEND_STORE"), timeout)
+
+    def session(self) -> requests.Session:
+        """An HTTP session to the backend (connections are kept alive between requests)."""
+        session = requests.Session()
+        session.headers["User-Agent"] = "crisiskg"
+        return session
+
+
+def _refused(backend_url: str, response: requests.Response) -> str:
+    text = response.text.strip()
+    return f"the backend at {backend_url} answered {response.status_code}: {text[:2000]}"
+
+
+def _send(session: requests.Session, method: str, url: str, timeout: float,
+          **arguments: Any) -> requests.Response:
+    """One request to the backend; StoreError if it cannot be reached."""
+    try:
+        return session.request(method, url, timeout=(10, timeout), **arguments)
+    except requests.RequestException as error:
+        raise StoreError(f"cannot reach the SPARQL backend at {url}: {error}; is it running?"
+                         ) from error
+
+
+def _prologue(prefixes: Mapping[str, str] | None, base_iri: str | None) -> str:
+    lines = [f"BASE <{base_iri}>"] if base_iri else []
+    lines += [f"PREFIX {name}: <{iri}>" for name, iri in (prefixes or {}).items()]
+    return "".join(line + "\n" for line in lines)
+
+
+def _parse_locally(sparql: str, prefixes: Mapping[str, str] | None,
+                   base_iri: str | None) -> str | None:
+    """The media types to ask for, by the query's kind; QueryError if it does not parse.
+
+    A query with SERVICE is left to the backend: even an empty store would call the service
+    to answer an ASK.
+    """
+    if mentions_service(sparql):
+        return None
+    try:
+        result = ox.Store().query(sparql, prefixes=dict(prefixes or {}), base_iri=base_iri)
+    except SyntaxError as error:
+        raise QueryError(f"the query does not parse: {error}") from error
+    except (OSError, ValueError):
+        return None  # parsed; the empty store could not evaluate it, the backend will say
+    if isinstance(result, ox.QueryTriples):
+        return _GRAPH
+    return _SOLUTIONS
+
+
+class RemoteStore:
+    """A build served by a remote SPARQL server: the reading side of crisiskg's store."""
+
+    def __init__(self, backend: Backend, manifest: Manifest, build: Path,
+                 session: requests.Session | None = None) -> None:
+        self.backend = backend
+        self.manifest = manifest
+        #: A local folder for what crisiskg keeps about this build (large answers, dumps).
+        self.build = build
+        self._session = session or backend.session()
+
+    @classmethod
+    def open(cls, backend: Backend, local_dir: Path, session: requests.Session | None = None,
+             manifest: Manifest | None = None) -> RemoteStore:
+        """The build the backend holds now (whose manifest may be known already); StoreError
+        if it holds none."""
+        session = session or backend.session()
+        manifest = manifest or read_remote_manifest(backend, session)
+        build = local_dir / "remote" / manifest.build_id
+        _prepare(build)
+        return cls(backend, manifest, build, session)
+
+    def close(self) -> None:
+        """Nothing to release: the session is shared by the worker."""
+
+    def __enter__(self) -> RemoteStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def query(self, sparql: str, prefixes: Mapping[str, str] | None = None,
+              base_iri: str | None = None, substitutions: Mapping[ox.Variable, Any] | None = None,
+              default_graph: Sequence[ox.NamedNode] | None = None,
+              named_graphs: Sequence[ox.NamedNode] | None = None) -> Any:
+        """Evaluate SPARQL on the backend: pyoxigraph's result types, read as they arrive."""
+        if substitutions:
+            sparql = bind_by_values(sparql, substitutions)
+        accept = _parse_locally(sparql, prefixes, base_iri) or _ANY
+        form: dict[str, Any] = {"query": _prologue(prefixes, base_iri) + sparql}
+        if default_graph:
+            form["default-graph-uri"] = [g.value for g in default_graph]
+        if named_graphs:
+            form["named-graph-uri"] = [g.value for g in named_graphs]
+        response = _send(self._session, "POST", self.backend.query_url, self.backend.timeout,
+                         data=form, headers={"Accept": accept}, stream=True)
+        if response.status_code == 400:
+            raise QueryError(_refused(self.backend.query_url, response))
+        if response.status_code != 200:
+            raise StoreError(_refused(self.backend.query_url, response))
+        response.raw.decode_content = True
+        media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        results_format = ox.QueryResultsFormat.from_media_type(media_type)
+        if results_format is not None:
+            return ox.parse_query_results(response.raw, results_format)  # type: ignore[arg-type]
+        rdf_format = ox.RdfFormat.from_media_type(media_type)
+        if rdf_format is not None:
+            return ParsedTriples(ox.parse(response.raw, rdf_format))  # type: ignore[arg-type]
+        raise StoreError(f"the backend at {self.backend.query_url} answered in {media_type!r}, "
+                         "which is neither SPARQL results nor RDF")
+
+    def _select(self, sparql: str) -> ox.QuerySolutions:
+        result = self.query(sparql)
+        assert isinstance(result, ox.QuerySolutions)
+        return result
+
+    def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
+        """The quads of every named graph, or of one (the default graph is their union)."""
+        if graph is not None:
+            name = ox.NamedNode(graph)
+            rows = self._select(f"SELECT ?s ?p ?o WHERE {{ GRAPH {name} {{ ?s ?p ?o }} }}")
+            return (ox.Quad(r["s"], r["p"], r["o"], name) for r in rows)
+        rows = self._select("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+                            f'FILTER(!STRSTARTS(STR(?g), "{_OWN}")) }}')
+        return (ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows)
+
+    def triples(self, graph: str) -> list[ox.Triple]:
+        """The triples of one named graph."""
+        return [ox.Triple(q.subject, q.predicate, q.object) for q in self.quads(graph)]
+
+    def contains_named_graph(self, graph: str) -> bool:
+        """Whether the backend holds a named graph of this IRI (with a triple in it)."""
+        if graph.startswith(_OWN):
+            return False
+        return bool(self.query(f"ASK {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"))
+
+    def named_graphs(self) -> list[str]:
+        """IRIs of the named graphs of the data."""
+        rows = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return sorted(r["g"].value for r in rows if not r["g"].value.startswith(_OWN))
+
+    def __len__(self) -> int:
+        rows = self._select("SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g "
+                            f'{{ ?s ?p ?o }} FILTER(!STRSTARTS(STR(?g), "{_OWN}")) }} }}')
+        return int(next(iter(rows))["n"].value)
+
+
+def _prepare(build: Path) -> None:
+    """Make the local folder of a remote build, and drop those of older builds."""
+    if build.is_dir():
+        return
+    try:
+        build.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(f"cannot create {build} for the backend's build: {error}") from error
+    older = sorted((p for p in build.parent.iterdir() if p.is_dir()),
+                   key=lambda p: p.stat().st_mtime)
+    for old in older[:-KEEP_BUILDS]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def read_remote_manifest(backend: Backend, session: requests.Session | None = None) -> Manifest:
+    """The manifest of the build the backend holds; StoreError if it holds none."""
+    session = session or backend.session()
+    query = (f"SELECT ?m WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> "
+             f"<{_RDF_VALUE}> ?m }} }}")
+    response = _send(session, "POST", backend.query_url, backend.timeout,
+                     data={"query": query}, headers={"Accept": _SOLUTIONS})
+    if response.status_code != 200:
+        raise StoreError(_refused(backend.query_url, response))
+    solutions = ox.parse_query_results(response.content, ox.QueryResultsFormat.JSON)
+    assert isinstance(solutions, ox.QuerySolutions)
+    rows = list(solutions)
+    if not rows:
+        raise StoreError(f"the backend at {backend.query_url} holds no crisiskg build; push "
+                         f"one with `kg build --to {backend.query_url}`")
+    try:
+        return Manifest(**json.loads(rows[0]["m"].value))
+    except (ValueError, TypeError) as error:
+        raise StoreError(f"the manifest in {MANIFEST_GRAPH} at {backend.query_url} is not "
+                         f"crisiskg's: {error}") from error
+
+
+def push_build(backend: Backend, quads: Iterable[ox.Quad], manifest: Manifest) -> int:
+    """Replace the backend's data with `quads` (named graphs), their union and `manifest`;
+    return the number of quads sent.
+
+    Each graph is first uploaded (Graph Store Protocol PUT, streamed as N-Triples) under a
+    staging name; then one SPARQL Update moves them into place, drops the graphs the build no
+    longer has, rebuilds the union and writes the manifest. Engines that run an update request
+    as one transaction (Oxigraph does) switch their readers from the old build to the new in
+    one step; on any failure before that step, the staging graphs are dropped and the served
+    data is as it was.
+    """
+    session = backend.session()
+    by_graph: dict[str, list[ox.Triple]] = {}
+    for quad in quads:
+        if not isinstance(quad.graph_name, ox.NamedNode):
+            raise StoreError(f"a build's quads are in named graphs; {quad} is not")
+        by_graph.setdefault(quad.graph_name.value, []).append(
+            ox.Triple(quad.subject, quad.predicate, quad.object))
+    staging = {graph: f"{_STAGING}{manifest.build_id}:{graph}" for graph in by_graph}
+    try:
+        for graph, triples in by_graph.items():
+            _put_graph(session, backend, staging[graph], triples)
+        existing = _remote_graphs(session, backend)
+        _update(session, backend, _switch_update(staging, existing, manifest))
+    except BaseException:
+        drops = " ;\n".join(f"DROP SILENT GRAPH <{name}>" for name in staging.values())
+        with contextlib.suppress(StoreError):  # if not, they stay; the data is untouched
+            _update(session, backend, drops)
+        raise
+    return sum(len(triples) for triples in by_graph.values())
+
+
+def _put_graph(session: requests.Session, backend: Backend, graph: str,
+               triples: list[ox.Triple]) -> None:
+    def chunks() -> Iterator[bytes]:
+        # One body per graph, so its blank nodes stay one node each; streamed in pieces.
+        for start in range(0, len(triples), 50_000):
+            yield ox.serialize(triples[start:start + 50_000], format=ox.RdfFormat.N_TRIPLES) or b""
+
+    url = f"{backend.store_url}?graph={quote(graph, safe='')}"
+    response = _send(session, "PUT", url, backend.timeout, data=chunks(),
+                     headers={"Content-Type": "application/n-triples"})
+    if response.status_code not in (200, 201, 204):
+        raise StoreError(_refused(backend.store_url, response))
+
+
+def _remote_graphs(session: requests.Session, backend: Backend) -> set[str]:
+    response = _send(session, "POST", backend.query_url, backend.timeout,
+                     data={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"},
+                     headers={"Accept": _SOLUTIONS})
+    if response.status_code != 200:
+        raise StoreError(_refused(backend.query_url, response))
+    rows = ox.parse_query_results(response.content, ox.QueryResultsFormat.JSON)
+    assert isinstance(rows, ox.QuerySolutions)
+    return {row["g"].value for row in rows}
+
+
+def _switch_update(staging: Mapping[str, str], existing: set[str], manifest: Manifest) -> str:
+    """One SPARQL Update that makes the staged build the served one."""
+    gone = sorted(g for g in existing if g not in staging and not g.startswith(_STAGING))
+    operations = [f"DROP SILENT GRAPH <{graph}>" for graph in gone]
+    operations += [f"MOVE SILENT <{name}> TO <{graph}>" for graph, name in staging.items()]
+    manifest_literal = ox.Literal(manifest.to_json(), datatype=ox.NamedNode(_RDF_JSON))
+    operations += [
+        "DROP SILENT DEFAULT",
+        "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } "
+        f'FILTER(!STRSTARTS(STR(?g), "{_OWN}")) }}',
+        f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{_RDF_VALUE}> "
+        f"{manifest_literal} }} }}",
+    ]
+    return " ;\n".join(operations)
+
+
+def _update(session: requests.Session, backend: Backend, update: str) -> None:
+    response = _send(session, "POST", backend.update_url, backend.timeout,
+                     data={"update": update})
+    if response.status_code not in (200, 204):
+        raise StoreError(_refused(backend.update_url, response))
