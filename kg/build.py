@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import time
 from collections import Counter
@@ -15,12 +17,13 @@ import pyoxigraph as ox
 
 from kg.annotations import ENTITIES_FILE, LINKS_FILE, load_corpus
 from kg.corpus import Corpus
+from kg.loading import version_with_loaded
 from kg.namespaces import Namespaces
 from kg.rdf import BuiltGraph, build_graph
 from kg.reasoner import reason
 from kg.settings import Settings
 from kg.shapes import check_shapes
-from kg.store import Manifest, write_build
+from kg.store import Manifest, ReadStore, current_build, write_build
 from kg.vocabulary import Vocabulary, ontology_text, shapes_text
 
 __all__ = ["BuildReport", "build", "dataset_version", "validate_corpus"]
@@ -121,10 +124,26 @@ def build(settings: Settings, progress: Progress = lambda _: None) -> BuildRepor
     now = datetime.now(UTC)
     build_id = now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + report.dataset_version[:8]
     progress(f"writing the store ({report.quads} quads) to {settings.store_dir}")
-    manifest = Manifest(build_id=build_id, dataset_version=report.dataset_version,
-                        created=now.isoformat(timespec="seconds"),
-                        counts={"quads": report.quads, "documents": report.documents,
-                                "entities_by_class": report.by_class})
-    report.store = write_build(settings.store_dir, build_id, [*built.quads, *inferred], manifest)
+    previous = current_build(settings.store_dir)
+    with contextlib.ExitStack() as stack:
+        # Graphs `kg load` added to the build before are carried over, as they were.
+        before = stack.enter_context(ReadStore(previous)) if previous is not None else None
+        loaded = before.manifest.loaded if before is not None else {}
+        if loaded:
+            progress(f"carrying over {len(loaded)} loaded graphs")
+        corpus_version = report.dataset_version
+        report.dataset_version = version_with_loaded(corpus_version, loaded)
+        loaded_quads = sum(int(facts.get("quads", 0)) for facts in loaded.values())
+        manifest = Manifest(build_id=build_id, dataset_version=report.dataset_version,
+                            created=now.isoformat(timespec="seconds"),
+                            counts={"quads": report.quads + loaded_quads,
+                                    "documents": report.documents,
+                                    "entities_by_class": report.by_class,
+                                    "corpus_version": corpus_version},
+                            loaded=loaded)
+        carried = [functools.partial(before.quads, graph) for graph in loaded] \
+            if before is not None else []
+        report.store = write_build(settings.store_dir, build_id, [*built.quads, *inferred],
+                                   manifest, carried)
     report.seconds = time.monotonic() - started
     return report

@@ -1,4 +1,4 @@
-"""The `kg` command line: build, validate, stats, query, link, export, release, serve.
+"""The `kg` command line: build, validate, load, stats, query, link, export, release, serve.
 
 Errors become a message and an exit code in one place, `main`.
 """
@@ -9,7 +9,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -76,6 +76,62 @@ def build(settings: Settings, to_url: str | None) -> None:
             sent = push_build(backend, store.quads(), store.manifest)
         click.echo(f"pushed {sent} quads to {backend.query_url} "
                    f"(build {store.manifest.build_id})")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--graph", default=None, metavar="IRI",
+              help="The graph of the file's triples (default: graph/loaded/<file name>).")
+@click.option("--format", "fmt", default=None,
+              type=click.Choice(["turtle", "ntriples", "nquads", "trig", "rdfxml", "jsonld"]),
+              help="The files' format (default: from each file's name).")
+@click.pass_obj
+def load(settings: Settings, files: tuple[Path, ...], graph: str | None,
+         fmt: str | None) -> None:
+    """Bulk-load RDF files (Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD; .gz too) into
+    the store as named graphs; a file that fails leaves the store as it was."""
+    import pyoxigraph as ox
+
+    from kg.loading import load_files, plan_sources
+    from kg.namespaces import Namespaces
+
+    formats = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
+               "nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG,
+               "rdfxml": ox.RdfFormat.RDF_XML, "jsonld": ox.RdfFormat.JSON_LD}
+    sources = plan_sources(list(files), Namespaces(settings.base_iri), graph,
+                           formats[fmt] if fmt else None)
+    with _ProgressBars() as bars:
+        report = load_files(settings, sources, bars.show)
+    click.echo(report.summary())
+
+
+class _ProgressBars:
+    """One progress bar on standard error for each thing read in turn."""
+
+    def __init__(self) -> None:
+        self._label: str | None = None
+        self._bar: Any = None
+        self._done = 0
+
+    def show(self, label: str, done: int, total: int) -> None:
+        if label != self._label:
+            self.close()
+            self._label, self._done = label, 0
+            self._bar = click.progressbar(length=max(total, 1), label=label, file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.update(done - self._done)
+        self._done = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+    def __enter__(self) -> _ProgressBars:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 @cli.command()

@@ -2,6 +2,7 @@
 
 KGError                      every error a user can act on; `status` is its HTTP status
  ├── AnnotationError         the corpus does not validate (many problems, each with file:line)
+ ├── LoadError               a file given to `kg load` cannot be read as RDF (file:line)
  ├── ShapeViolation          the built graph breaks a SHACL shape
  ├── InconsistentGraph       HermiT finds ontology + data inconsistent
  ├── StoreError              no store is built, or the store cannot be opened or switched
@@ -33,6 +34,7 @@ __all__ = [
     "Forbidden",
     "InconsistentGraph",
     "KGError",
+    "LoadError",
     "NotAcceptable",
     "NotFound",
     "ParameterError",
@@ -85,6 +87,13 @@ class KGError(Exception):
 
 class AnnotationError(KGError):
     """The annotated corpus is invalid; `problems` lists every defect found."""
+
+    status = 400
+    exit_code = 2
+
+
+class LoadError(KGError):
+    """A file to load is missing, of an unknown format, or not valid RDF in its format."""
 
     status = 400
     exit_code = 2

@@ -24,8 +24,9 @@ import itertools
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,6 +35,7 @@ import pyoxigraph as ox
 from kg.errors import QueryError, StoreBusy, StoreError
 
 __all__ = ["KEEP_BUILDS", "GraphStore", "Manifest", "ReadStore", "change_build", "current_build",
+           "extend_build",
            "read_manifest", "write_build"]
 
 #: Builds kept on disk: the current one and the one before it (a server may still read it).
@@ -51,6 +53,9 @@ class Manifest:
     dataset_version: str
     created: str
     counts: dict[str, Any]
+    #: Graphs `kg load` added, by IRI: the file, its SHA-256 and its number of quads. A build
+    #: from the corpus carries them over.
+    loaded: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         """The manifest as JSON text."""
@@ -101,16 +106,23 @@ def _new_build(store_dir: Path, build_id: str) -> Iterator[_Draft]:
 
 
 def write_build(store_dir: Path, build_id: str, quads: Sequence[ox.Quad],
-                manifest: Manifest) -> Path:
+                manifest: Manifest, carried: Iterable[Callable[[], Iterator[ox.Quad]]] = ()
+                ) -> Path:
     """Load `quads` (and their union, as the default graph) into a new store beside the current
-    one and switch to it; return its path. Build ids must sort in build order."""
-    with _new_build(store_dir, build_id) as draft:
-        store = ox.Store(str(draft.path / _STORE))
+    one and switch to it; return its path. Build ids must sort in build order. Each of
+    `carried` gives more quads to add the same way (graphs `kg load` added, from the build
+    before), read twice rather than held in memory."""
+    def fill(store: ox.Store) -> None:
         union = (ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
         store.bulk_extend(itertools.chain(quads, union))
-        store.flush()
+        for more in carried:
+            store.bulk_extend(more())
+            store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
+                              for q in more())
         store.optimize()  # compacted stores answer several times faster (ENGINE-NOTES)
-        del store  # closes the store before it is renamed
+
+    with _new_build(store_dir, build_id) as draft:
+        _fill(draft.path / _STORE, fill)
         draft.manifest = manifest
     return store_dir / "builds" / build_id
 
@@ -132,13 +144,55 @@ def change_build(store_dir: Path, build_id: str, change: Callable[[ox.Store], No
             raise StoreError(f"no store has been built in {store_dir}; run `kg build` first")
         with ReadStore(current) as source:
             source._store.backup(str(draft.path / _STORE))
-            store = ox.Store(str(draft.path / _STORE))
-            change(store)
-            _rebuild_union(store, source._store, default_graph)
-            store.flush()
-            del store
+
+            def fill(store: ox.Store) -> None:
+                change(store)
+                _rebuild_union(store, source._store, default_graph)
+
+            _fill(draft.path / _STORE, fill)
             draft.manifest = manifest(source.manifest)
     return store_dir / "builds" / build_id
+
+
+def extend_build(store_dir: Path, build_id: str, extend: Callable[[ox.Store], None],
+                 manifest: Callable[[Manifest], Manifest]) -> Path:
+    """Add to a copy of the current build with `extend` (which must also add what it writes
+    to named graphs to the default graph, their union) and switch to the copy; return its
+    path. Unlike change_build, the union is not recomputed: bulk loads stay fast at any size.
+    On any failure the current build stays and the copy is removed."""
+    with _new_build(store_dir, build_id) as draft:
+        current = current_build(store_dir)
+        if current is None:
+            raise StoreError(f"no store has been built in {store_dir}; run `kg build` first")
+        with ReadStore(current) as source:
+            source._store.backup(str(draft.path / _STORE))
+
+            def fill(store: ox.Store) -> None:
+                extend(store)
+                store.optimize()  # as after a build: compacted stores answer faster
+
+            _fill(draft.path / _STORE, fill)
+            draft.manifest = manifest(source.manifest)
+    return store_dir / "builds" / build_id
+
+
+def _fill(path: Path, fill: Callable[[ox.Store], None]) -> None:
+    """Open the store at `path`, fill it, flush it, and close it, whether or not `fill` fails.
+
+    pyoxigraph has no close(): a store closes when its last reference goes, and the frames of
+    a traceback hold references. A store left open by a failure keeps writing (compactions in
+    the background) while the failed build's folder is being removed, and leaves it behind.
+    """
+    store = ox.Store(str(path))
+    try:
+        fill(store)
+        store.flush()
+    except BaseException as error:
+        if error.__traceback__ is not None:
+            traceback.clear_frames(error.__traceback__.tb_next)  # the frames below this one
+        raise
+    finally:
+        del store  # closes it, before the folder is renamed or removed
 
 
 def _rebuild_union(store: ox.Store, before: ox.Store, default_graph: str) -> None:
