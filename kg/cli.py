@@ -51,8 +51,11 @@ def validate(settings: Settings) -> None:
 @click.option("--to", "to_url", default=None, metavar="URL",
               help="Also push the build to this SPARQL server (its query URL); "
                    "KG_BACKEND_UPDATE and KG_BACKEND_STORE give its other URLs.")
+@click.option("--replace-all", is_flag=True,
+              help="With --to: push even to a dataset holding data that is not a crisiskg "
+                   "build (all of it is replaced).")
 @click.pass_obj
-def build(settings: Settings, to_url: str | None) -> None:
+def build(settings: Settings, to_url: str | None, replace_all: bool) -> None:
     """Build the graph into a new store and switch to it; a failed build changes nothing.
     With --to, the build then replaces what a remote SPARQL server serves."""
     from dataclasses import replace
@@ -73,7 +76,7 @@ def build(settings: Settings, to_url: str | None) -> None:
         assert backend is not None
         _progress(f"pushing the build to {backend.query_url}")
         with ReadStore.open_current(settings.store_dir) as store:
-            sent = push_build(backend, store.quads(), store.manifest)
+            sent = push_build(backend, store.quads(), store.manifest, replace_all)
         click.echo(f"pushed {sent} quads to {backend.query_url} "
                    f"(build {store.manifest.build_id})")
 

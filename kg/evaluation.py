@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from kg.errors import NotAcceptable, QueryError
+from kg.errors import NotAcceptable
 from kg.sparql import BOOLEAN, SOLUTIONS, Answer, Dataset, ParsedTriples, ResultFormat, result_kind
 from kg.store import GraphStore
 
@@ -127,6 +127,7 @@ def evaluate(store: GraphStore, request: QueryRequest) -> Answer:
         output = io.BytesIO()
         result.serialize(output, fmt.rdf_format or fmt.results_format)
     except (SyntaxError, OSError, ValueError) as error:
-        # Evaluation is lazy: errors of a well-formed query surface while it is serialized.
-        raise QueryError(f"the query failed: {error}") from error
+        # Evaluation is lazy: errors of a well-formed query surface while it is serialized
+        # (on a remote backend, a failure while its answer streams in).
+        raise store.failure(error) from error
     return Answer(fmt, output.getvalue(), truncated)

@@ -16,6 +16,7 @@ import gzip
 import hashlib
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,7 +134,7 @@ class _Counting:
 
 
 @contextlib.contextmanager
-def _reading(source: Source, label: str, progress: Progress) -> Iterator[_Counting]:
+def _reading(source: Source, label: str, progress: Progress) -> Iterator[Any]:
     """The file's content (uncompressed), reporting progress in the file as it is read."""
     with source.path.open("rb") as raw, \
             (gzip.open(raw) if source.gzipped else contextlib.nullcontext(raw)) as data:
@@ -165,17 +166,26 @@ def _load_one(store: ox.Store, source: Source, progress: Progress) -> dict[str, 
     graph = ox.NamedNode(source.graph)
     quads = source.format in _QUAD_FORMATS
     before = _sizes(store, None if quads else graph)
-    try:
+    def into_graph() -> None:
         with _reading(source, "graph", progress) as data:
-            store.bulk_load(data, source.format, to_graph=graph)  # type: ignore[arg-type]
-        with _reading(source, "union", progress) as data:
+            store.bulk_load(data, source.format, to_graph=graph)
+
+    def into_union() -> None:
+        with _reading(source, "union", lambda *_: None) as data:
             if quads:
                 # A dataset file's own graph names stay; the union gets every quad once.
                 store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
-                                  for q in ox.parse(data, source.format)  # type: ignore[arg-type]
+                                  for q in ox.parse(data, source.format)
                                   if isinstance(q, ox.Quad))
             else:
-                store.bulk_load(data, source.format, to_graph=ox.DefaultGraph())  # type: ignore[arg-type]
+                store.bulk_load(data, source.format, to_graph=ox.DefaultGraph())
+
+    try:
+        # Both at once: pyoxigraph releases the GIL while it loads, and the two write
+        # different indexes, so the union costs little more time than the graph alone.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for done in [pool.submit(into_graph), pool.submit(into_union)]:
+                done.result()
     except SyntaxError as error:
         raise LoadError(f"{source.path}: not valid {source.format.name}: {error}; fix the "
                         "file (or give the right --format); nothing was loaded") from None

@@ -11,7 +11,7 @@ from kg.backends import open_store
 from kg.errors import QueryError
 from kg.namespaces import Namespaces, short_iri
 from kg.settings import Settings
-from kg.sparql import FORMATS
+from kg.sparql import FORMATS, GRAPH, result_kind
 
 if TYPE_CHECKING:  # kg.saved_queries imports this module
     from kg.saved_queries import Substitutions
@@ -46,7 +46,7 @@ def render_table(results: ox.QuerySolutions, prefixes: dict[str, str]) -> str:
 
 def _serialize(result: object, fmt: str) -> bytes:
     """A SELECT/ASK result in a results format (json, xml, csv, tsv), a graph as Turtle."""
-    fmt = "turtle" if isinstance(result, ox.QueryTriples) else fmt
+    fmt = "turtle" if result_kind(result) == GRAPH else fmt
     chosen = next(f for f in FORMATS if f.name == fmt)
     buffer = io.BytesIO()
     try:  # pyoxigraph evaluates lazily: evaluation errors surface while serializing

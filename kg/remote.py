@@ -15,6 +15,7 @@ stops reading it.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -26,7 +27,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 import requests
 
-from kg.errors import QueryError, StoreError
+from kg.errors import KGError, QueryError, StoreError
 from kg.sparql import ParsedTriples
 from kg.sparql_scan import mentions_service
 from kg.store import KEEP_BUILDS, Manifest
@@ -42,6 +43,9 @@ _RDF_JSON = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON"
 _SOLUTIONS = "application/sparql-results+json"
 _GRAPH = "application/n-triples, text/turtle;q=0.5"
 _ANY = f"{_SOLUTIONS}, {_GRAPH}"
+#: Seconds a push waits for the backend to take a graph, or to switch builds (which copies
+#: the whole dataset into the default graph): far longer than a query may take.
+_PUSH_TIMEOUT = 3600.0
 #: Graph names crisiskg keeps for itself, never part of the data.
 _OWN = "urn:crisiskg:"
 
@@ -92,6 +96,9 @@ def _send(session: requests.Session, method: str, url: str, timeout: float,
     """One request to the backend; StoreError if it cannot be reached."""
     try:
         return session.request(method, url, timeout=(10, timeout), **arguments)
+    except requests.Timeout as error:
+        raise StoreError(f"the SPARQL backend at {url} did not answer within {timeout:g} s: "
+                         f"{error}") from error
     except requests.RequestException as error:
         raise StoreError(f"cannot reach the SPARQL backend at {url}: {error}; is it running?"
                          ) from error
@@ -123,6 +130,29 @@ def _parse_locally(sparql: str, prefixes: Mapping[str, str] | None,
     return _SOLUTIONS
 
 
+class _Body:
+    """A streamed answer, read by pyoxigraph: a connection that fails midway is an OSError
+    (which pyoxigraph passes on), whatever urllib3 raised, and the response is closed once
+    read to its end."""
+
+    def __init__(self, response: requests.Response, url: str) -> None:
+        self._response = response
+        self._url = url
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            data: bytes = self._response.raw.read(size)
+        except Exception as error:
+            self._response.close()
+            raise OSError(f"the connection to {self._url} failed: {error}") from error
+        if not data:
+            self._response.close()
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+
 class RemoteStore:
     """A build served by a remote SPARQL server: the reading side of crisiskg's store."""
 
@@ -141,7 +171,9 @@ class RemoteStore:
         if it holds none."""
         session = session or backend.session()
         manifest = manifest or read_remote_manifest(backend, session)
-        build = local_dir / "remote" / manifest.build_id
+        # One folder per backend, so two backends' builds never prune each other's.
+        backend_id = hashlib.sha256(backend.query_url.encode()).hexdigest()[:12]
+        build = local_dir / "remote" / backend_id / manifest.build_id
         _prepare(build)
         return cls(backend, manifest, build, session)
 
@@ -174,15 +206,23 @@ class RemoteStore:
         if response.status_code != 200:
             raise StoreError(_refused(self.backend.query_url, response))
         response.raw.decode_content = True
+        body = _Body(response, self.backend.query_url)
         media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
         results_format = ox.QueryResultsFormat.from_media_type(media_type)
         if results_format is not None:
-            return ox.parse_query_results(response.raw, results_format)  # type: ignore[arg-type]
+            return ox.parse_query_results(body, results_format)  # type: ignore[arg-type]
         rdf_format = ox.RdfFormat.from_media_type(media_type)
         if rdf_format is not None:
-            return ParsedTriples(ox.parse(response.raw, rdf_format))  # type: ignore[arg-type]
+            return ParsedTriples(ox.Triple(q.subject, q.predicate, q.object)
+                                 for q in ox.parse(body, rdf_format))  # type: ignore[arg-type]
         raise StoreError(f"the backend at {self.backend.query_url} answered in {media_type!r}, "
                          "which is neither SPARQL results nor RDF")
+
+    def failure(self, error: Exception) -> KGError:
+        """An answer that fails while it streams in: the backend's failure (a 503), not the
+        query's; a backend that stops a query at its own time limit cuts its answer short."""
+        return StoreError(f"the backend at {self.backend.query_url} failed while sending its "
+                          f"answer: {error}")
 
     def _select(self, sparql: str) -> ox.QuerySolutions:
         result = self.query(sparql)
@@ -221,13 +261,14 @@ class RemoteStore:
 
 
 def _prepare(build: Path) -> None:
-    """Make the local folder of a remote build, and drop those of older builds."""
+    """Make the local folder of a remote build, and drop those of older builds of the same
+    backend. Without it, answers are cached in memory only and dumps sent from memory."""
     if build.is_dir():
         return
     try:
         build.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise StoreError(f"cannot create {build} for the backend's build: {error}") from error
+    except OSError:
+        return
     older = sorted((p for p in build.parent.iterdir() if p.is_dir()),
                    key=lambda p: p.stat().st_mtime)
     for old in older[:-KEEP_BUILDS]:
@@ -256,7 +297,8 @@ def read_remote_manifest(backend: Backend, session: requests.Session | None = No
                          f"crisiskg's: {error}") from error
 
 
-def push_build(backend: Backend, quads: Iterable[ox.Quad], manifest: Manifest) -> int:
+def push_build(backend: Backend, quads: Iterable[ox.Quad], manifest: Manifest,
+               replace_all: bool = False) -> int:
     """Replace the backend's data with `quads` (named graphs), their union and `manifest`;
     return the number of quads sent.
 
@@ -265,9 +307,18 @@ def push_build(backend: Backend, quads: Iterable[ox.Quad], manifest: Manifest) -
     longer has, rebuilds the union and writes the manifest. Engines that run an update request
     as one transaction (Oxigraph does) switch their readers from the old build to the new in
     one step; on any failure before that step, the staging graphs are dropped and the served
-    data is as it was.
+    data is as it was (staging graphs a failed push left behind go with the next push).
+
+    A backend holding data but no crisiskg build is refused unless `replace_all`: a push
+    replaces everything the dataset holds.
     """
     session = backend.session()
+    existing = _remote_graphs(session, backend)
+    if not replace_all and MANIFEST_GRAPH not in existing and \
+            (existing or _has_default_triples(session, backend)):
+        raise StoreError(f"the backend at {backend.query_url} holds data that is not a "
+                         "crisiskg build, and a push replaces all of it: push to an empty "
+                         "dataset, or add --replace-all")
     by_graph: dict[str, list[ox.Triple]] = {}
     for quad in quads:
         if not isinstance(quad.graph_name, ox.NamedNode):
@@ -278,7 +329,6 @@ def push_build(backend: Backend, quads: Iterable[ox.Quad], manifest: Manifest) -
     try:
         for graph, triples in by_graph.items():
             _put_graph(session, backend, staging[graph], triples)
-        existing = _remote_graphs(session, backend)
         _update(session, backend, _switch_update(staging, existing, manifest))
     except BaseException:
         drops = " ;\n".join(f"DROP SILENT GRAPH <{name}>" for name in staging.values())
@@ -296,10 +346,18 @@ def _put_graph(session: requests.Session, backend: Backend, graph: str,
             yield ox.serialize(triples[start:start + 50_000], format=ox.RdfFormat.N_TRIPLES) or b""
 
     url = f"{backend.store_url}?graph={quote(graph, safe='')}"
-    response = _send(session, "PUT", url, backend.timeout, data=chunks(),
+    response = _send(session, "PUT", url, _PUSH_TIMEOUT, data=chunks(),
                      headers={"Content-Type": "application/n-triples"})
     if response.status_code not in (200, 201, 204):
         raise StoreError(_refused(backend.store_url, response))
+
+
+def _has_default_triples(session: requests.Session, backend: Backend) -> bool:
+    response = _send(session, "POST", backend.query_url, backend.timeout,
+                     data={"query": "ASK { ?s ?p ?o }"}, headers={"Accept": _SOLUTIONS})
+    if response.status_code != 200:
+        raise StoreError(_refused(backend.query_url, response))
+    return bool(ox.parse_query_results(response.content, ox.QueryResultsFormat.JSON))
 
 
 def _remote_graphs(session: requests.Session, backend: Backend) -> set[str]:
@@ -315,7 +373,7 @@ def _remote_graphs(session: requests.Session, backend: Backend) -> set[str]:
 
 def _switch_update(staging: Mapping[str, str], existing: set[str], manifest: Manifest) -> str:
     """One SPARQL Update that makes the staged build the served one."""
-    gone = sorted(g for g in existing if g not in staging and not g.startswith(_STAGING))
+    gone = sorted(g for g in existing if g not in staging)  # leftovers of failed pushes too
     operations = [f"DROP SILENT GRAPH <{graph}>" for graph in gone]
     operations += [f"MOVE SILENT <{name}> TO <{graph}>" for graph, name in staging.items()]
     manifest_literal = ox.Literal(manifest.to_json(), datatype=ox.NamedNode(_RDF_JSON))
@@ -330,7 +388,7 @@ def _switch_update(staging: Mapping[str, str], existing: set[str], manifest: Man
 
 
 def _update(session: requests.Session, backend: Backend, update: str) -> None:
-    response = _send(session, "POST", backend.update_url, backend.timeout,
+    response = _send(session, "POST", backend.update_url, _PUSH_TIMEOUT,
                      data={"update": update})
     if response.status_code not in (200, 204):
         raise StoreError(_refused(backend.update_url, response))

@@ -102,13 +102,15 @@ class Dataset:
                 raise QueryError(f"{iri!r} is not a valid graph IRI: {error}") from None
 
     def query_arguments(self) -> dict[str, Any]:
-        """The pyoxigraph `Store.query` arguments for this dataset."""
-        arguments: dict[str, Any] = {}
-        if self.default_graphs:
-            arguments["default_graph"] = [ox.NamedNode(g) for g in self.default_graphs]
-        if self.named_graphs:
-            arguments["named_graphs"] = [ox.NamedNode(g) for g in self.named_graphs]
-        return arguments
+        """The store's `query` arguments for this dataset.
+
+        The protocol's dataset replaces the store's: given either parameter, the other side is
+        empty (no named graphs, or an empty default graph), as on any SPARQL 1.1 server.
+        """
+        if not self.default_graphs and not self.named_graphs:
+            return {}
+        return {"default_graph": [ox.NamedNode(g) for g in self.default_graphs],
+                "named_graphs": [ox.NamedNode(g) for g in self.named_graphs]}
 
 
 def serialize_triples(triples: list[ox.Triple], fmt: ResultFormat) -> bytes:

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 
-from kg.errors import QueryError, StoreBusy, StoreError
+from kg.errors import KGError, QueryError, StoreBusy, StoreError
 
 __all__ = ["KEEP_BUILDS", "GraphStore", "Manifest", "ReadStore", "change_build", "current_build",
            "extend_build",
@@ -303,6 +303,9 @@ class GraphStore(Protocol):
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
         """The quads of every named graph, or of one."""
 
+    def failure(self, error: Exception) -> KGError:
+        """The error to report when a result fails while it is read (evaluation is lazy)."""
+
     def triples(self, graph: str) -> list[ox.Triple]:
         """The triples of one named graph."""
 
@@ -372,9 +375,9 @@ class ReadStore:
         """Evaluate SPARQL; the default graph is the union of all graphs unless `default_graph`
         and `named_graphs` give the dataset. QueryError if the query is bad."""
         dataset: dict[str, Any] = {}
-        if default_graph:
+        if default_graph is not None:
             dataset["default_graph"] = list(default_graph)
-        if named_graphs:
+        if named_graphs is not None:
             dataset["named_graphs"] = list(named_graphs)
         try:
             return self._store.query(sparql, prefixes=dict(prefixes or {}), base_iri=base_iri,
@@ -383,6 +386,10 @@ class ReadStore:
             raise QueryError(f"the query does not parse: {error}") from error
         except (OSError, ValueError) as error:
             raise QueryError(f"the query failed: {error}") from error
+
+    def failure(self, error: Exception) -> KGError:
+        """A result that fails while it is read: the query's own doing (a 400)."""
+        return QueryError(f"the query failed: {error}")
 
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
         """The quads of every named graph, or of one (the default graph is derived from them)."""

@@ -5,7 +5,9 @@ The embedded store binds a saved query's parameters with pyoxigraph's `substitut
 (SEP-0007), before evaluation. A remote SPARQL server has no such parameter, and pasting values
 in place of variables (as grlc does) breaks a SELECT list. A VALUES block as the first element of
 the outermost group joins the values with everything in that group, so its triple patterns and
-its FILTERs see them, which is what pre-binding does for the queries crisiskg saves. The group
+its FILTERs see them, which is what pre-binding does for the queries crisiskg saves. It is not
+pre-binding everywhere: a variable used only inside a nested group, a UNION branch or a
+subquery is not bound there (the values join the outer group afterwards). The group
 is found with strings, IRIs, comments and names blanked out (kg.sparql_scan), so no brace or
 WHERE inside them is mistaken for the query's own.
 """
@@ -38,6 +40,9 @@ def _where_group_start(text: str) -> int:
     form = _QUERY_FORM.search(visible)
     if form is None:
         raise QueryError("cannot bind values: no SELECT, CONSTRUCT, DESCRIBE or ASK found")
+    if form.group(1).upper() == "CONSTRUCT" and _WHERE.match(visible[form.end():].lstrip()):
+        raise QueryError("cannot bind values in the short form CONSTRUCT WHERE { ... }, whose "
+                         "group is also its template: write CONSTRUCT { ... } WHERE { ... }")
     depth = 0
     position = form.end()
     while position < len(visible):

@@ -308,3 +308,21 @@ def test_a_rebuild_of_the_same_corpus_still_changes_the_etag(mini_settings: Sett
     build(mini_settings)  # same inputs, same dataset version, another build
     second = client.get("/sparql", query_string=query)
     assert second.headers["ETag"] != first.headers["ETag"]
+
+
+def _count(client: FlaskClient, query: str, **dataset: str) -> int:
+    answer = client.get("/sparql", query_string={"query": query, **dataset}).get_json()
+    return int(answer["results"]["bindings"][0]["n"]["value"])
+
+
+def test_a_protocol_dataset_replaces_the_store_s_on_either_side(client: FlaskClient) -> None:
+    """As the SPARQL 1.1 Protocol says, and as any server does: with default-graph-uri alone
+    there are no named graphs; with named-graph-uri alone the default graph is empty."""
+    graphs = "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    triples = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    links = NS.graph("links")
+    assert _count(client, graphs) >= 5
+    assert _count(client, graphs, **{"default-graph-uri": links}) == 0
+    assert _count(client, triples, **{"default-graph-uri": links}) > 0
+    assert _count(client, triples, **{"named-graph-uri": links}) == 0
+    assert _count(client, graphs, **{"named-graph-uri": links}) == 1

@@ -21,7 +21,7 @@ from conftest import MINI, PAIR, free_port, oxigraph_server
 
 from kg.errors import QueryError
 from kg.namespaces import Namespaces
-from kg.remote import MANIFEST_GRAPH, Backend, RemoteStore
+from kg.remote import MANIFEST_GRAPH, Backend, RemoteStore, push_build
 from kg.saved_queries import load_catalog
 from kg.settings import Settings
 from kg.store import ReadStore
@@ -184,8 +184,11 @@ def test_values_open_the_where_group(query: str, expected: str) -> None:
 
 
 def test_a_query_without_a_where_group_cannot_be_bound() -> None:
+    bound = {ox.Variable("x"): ox.NamedNode("http://a")}
     with pytest.raises(QueryError, match="cannot bind values: the query has no WHERE group"):
-        bind_by_values("DESCRIBE <http://a>", {ox.Variable("x"): ox.NamedNode("http://a")})
+        bind_by_values("DESCRIBE <http://a>", bound)
+    with pytest.raises(QueryError, match="cannot bind values in the short form CONSTRUCT WHERE"):
+        bind_by_values("CONSTRUCT  where { ?x ?p ?o }", bound)
 
 
 def test_a_malformed_query_gets_the_same_message_from_either_store(
@@ -198,3 +201,74 @@ def test_a_malformed_query_gets_the_same_message_from_either_store(
     with pytest.raises(QueryError) as from_remote:
         remote.query(query, prefixes=NS.prefixes())
     assert str(from_remote.value) == str(embedded.value)
+
+
+def test_an_answer_the_backend_cuts_short_is_a_503(seed_built: Settings,
+                                                   tmp_path: Path) -> None:
+    """Oxigraph server stops this query at its own limit after it has begun its answer (the
+    status line already sent): the body ends in a message, which is not the query's fault."""
+    for url in oxigraph_server(tmp_path / "oxigraph", "--timeout-s", "1"):
+        backend = Backend.at(f"{url}/query")
+        with ReadStore.open_current(seed_built.store_dir) as store:
+            push_build(backend, store.quads(), store.manifest)
+        app = create_app({"KG_SETTINGS": replace(seed_built, store_dir=tmp_path / "local",
+                                                 backend=backend.query_url), "TESTING": True})
+        slow = ('SELECT ?a WHERE { ?a ?b ?c . ?d ?e ?f FILTER(STR(?c) = CONCAT(STR(?f), "x")) }')
+        response = app.test_client().get("/sparql", query_string={"query": slow})
+        assert response.status_code == 503, response.get_data(as_text=True)
+        assert response.get_json()["message"].startswith(
+            f"the backend at {backend.query_url} failed while sending its answer: ")
+
+
+def test_a_push_refuses_a_dataset_that_is_not_a_build_unless_told(
+        fresh_backend: str, tmp_path: Path) -> None:
+    root = fresh_backend.removesuffix("/query")
+    theirs = requests.put(f"{root}/store?graph=http://example.org/theirs", timeout=30,
+                          data=b"<http://example.org/a> <http://example.org/b> \"1\" .",
+                          headers={"Content-Type": "application/n-triples"})
+    assert theirs.status_code in (200, 201, 204)
+    store = tmp_path / "store"
+    refused = _kg("build", "--to", fresh_backend, corpus=MINI, store=store)
+    assert refused.returncode == 5
+    assert (f"the backend at {fresh_backend} holds data that is not a crisiskg build, and a "
+            "push replaces all of it: push to an empty dataset, or add --replace-all"
+            ) in refused.stderr
+    assert _kg("build", "--to", fresh_backend, "--replace-all", corpus=MINI,
+               store=store).returncode == 0
+    remote = RemoteStore.open(Backend.at(fresh_backend), tmp_path / "local")
+    assert "http://example.org/theirs" not in remote.named_graphs()
+
+
+def test_staging_graphs_a_failed_push_left_go_with_the_next(fresh_backend: str,
+                                                           tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    assert _kg("build", "--to", fresh_backend, corpus=MINI, store=store).returncode == 0
+    root = fresh_backend.removesuffix("/query")
+    leftover = "urn:crisiskg:staging:20000101T000000000000Z-x:https://example.org/g"
+    requests.put(f"{root}/store", params={"graph": leftover}, timeout=30,
+                 data=b"<http://example.org/a> <http://example.org/b> \"1\" .",
+                 headers={"Content-Type": "application/n-triples"}).raise_for_status()
+    assert _kg("build", "--to", fresh_backend, corpus=MINI, store=store).returncode == 0
+    assert b"urn:crisiskg:staging:" not in _everything(fresh_backend)
+
+
+def test_kg_query_reads_the_backend(oxigraph_backend: str, seed_built: Settings,
+                                    tmp_path: Path) -> None:
+    env = {**os.environ, "KG_STORE_DIR": str(tmp_path), "KG_BACKEND": oxigraph_backend}
+    result = subprocess.run([sys.executable, "-m", "kg", "query", "--format", "json",
+                             "CONSTRUCT WHERE { res:qassem-soleimani a ?type }"],
+                            env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    types = {t.object.value for t in ox.parse(result.stdout.encode(), ox.RdfFormat.TURTLE)}
+    assert NS.term("Person") in types
+
+
+def test_a_local_folder_it_cannot_write_does_not_stop_the_server(
+        oxigraph_backend: str, seed_built: Settings, tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    app = create_app({"KG_SETTINGS": replace(seed_built, store_dir=blocked,
+                                             backend=oxigraph_backend), "TESTING": True})
+    client = app.test_client()
+    assert client.get("/health").status_code == 200
+    assert client.get("/export/crisiskg.nt").status_code == 200  # sent from memory
