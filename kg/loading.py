@@ -171,6 +171,9 @@ def _load_one(store: ox.Store, source: Source, progress: Progress) -> dict[str, 
             store.bulk_load(data, source.format, to_graph=graph)
 
     def into_union() -> None:
+        if not quads and not source.gzipped:  # by path: no Python in the loader's way
+            store.bulk_load(path=source.path, format=source.format, to_graph=ox.DefaultGraph())
+            return
         with _reading(source, "union", lambda *_: None) as data:
             if quads:
                 # A dataset file's own graph names stay; the union gets every quad once.
