@@ -88,14 +88,19 @@ def build(settings: Settings, to_url: str | None, replace_all: bool) -> None:
 @click.option("--format", "fmt", default=None,
               type=click.Choice(["turtle", "ntriples", "nquads", "trig", "rdfxml", "jsonld"]),
               help="The files' format (default: from each file's name).")
+@click.option("--to", "to_url", default=None, metavar="URL",
+              help="Load into the build a SPARQL server serves (its query URL) instead.")
 @click.pass_obj
 def load(settings: Settings, files: tuple[Path, ...], graph: str | None,
-         fmt: str | None) -> None:
+         fmt: str | None, to_url: str | None) -> None:
     """Bulk-load RDF files (Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD; .gz too) into
     the store as named graphs; a file that fails leaves the store as it was."""
+    from dataclasses import replace
+
     import pyoxigraph as ox
 
-    from kg.loading import load_files, plan_sources
+    from kg.backends import backend_of
+    from kg.loading import load_files, load_files_to, plan_sources
     from kg.namespaces import Namespaces
 
     formats = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
@@ -103,8 +108,11 @@ def load(settings: Settings, files: tuple[Path, ...], graph: str | None,
                "rdfxml": ox.RdfFormat.RDF_XML, "jsonld": ox.RdfFormat.JSON_LD}
     sources = plan_sources(list(files), Namespaces(settings.base_iri), graph,
                            formats[fmt] if fmt else None)
+    target = backend_of(replace(settings, backend=Settings.from_env({}, backend=to_url).backend)
+                        ) if to_url else None
     with _ProgressBars() as bars:
-        report = load_files(settings, sources, bars.show)
+        report = load_files_to(target, settings, sources, bars.show) if target is not None \
+            else load_files(settings, sources, bars.show)
     click.echo(report.summary())
 
 

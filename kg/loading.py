@@ -27,10 +27,11 @@ import pyoxigraph as ox
 
 from kg.errors import LoadError
 from kg.namespaces import Namespaces
+from kg.remote import Backend, RemoteStore, push_graphs, switch_graphs
 from kg.settings import Settings
-from kg.store import Manifest, ReadStore, current_build, extend_build
+from kg.store import GraphStore, Manifest, ReadStore, current_build, extend_build
 
-__all__ = ["LOAD_FORMATS", "LoadReport", "Source", "load_files", "plan_sources",
+__all__ = ["LOAD_FORMATS", "LoadReport", "Source", "load_files", "load_files_to", "plan_sources",
            "version_with_loaded"]
 
 #: File name endings `kg load` reads (then .gz for gzip), and their formats.
@@ -213,6 +214,31 @@ def version_with_loaded(corpus_version: str, loaded: dict[str, dict[str, Any]]) 
     return version.hexdigest()[:16]
 
 
+def _after_load(before: Manifest, by_source: dict[Source, dict[str, int]],
+                started: datetime) -> Manifest:
+    """The manifest of the build a load makes: the files it loaded, the new dataset version."""
+    loaded = dict(before.loaded)
+    for source, graphs in by_source.items():
+        digest = _hash(source.path)
+        for graph, count in graphs.items():  # a quad file's own graphs too
+            loaded[graph] = {"file": source.path.name, "sha256": digest, "quads": count}
+    new = sum(n for graphs in by_source.values() for n in graphs.values())
+    counts = {**before.counts, "quads": before.counts.get("quads", 0) + new}
+    corpus_version = before.counts.get("corpus_version", before.dataset_version)
+    counts["corpus_version"] = corpus_version
+    return replace(before, build_id=started.strftime("%Y%m%dT%H%M%S%fZ") + "-load",
+                   dataset_version=version_with_loaded(corpus_version, loaded),
+                   created=started.isoformat(timespec="seconds"), counts=counts,
+                   loaded=loaded)
+
+
+def _refuse_taken(store: GraphStore, sources: list[Source]) -> None:
+    taken = [s.graph for s in sources if store.contains_named_graph(s.graph)]
+    if taken:
+        raise LoadError(f"the store has a graph {taken[0]} already; a load adds graphs, it "
+                        "does not replace them: load the file with another --graph")
+
+
 def load_files(settings: Settings, sources: list[Source],
                progress: Progress = lambda *_: None) -> LoadReport:
     """Load `sources` into a new build of the embedded store and switch to it; LoadError for a
@@ -221,32 +247,43 @@ def load_files(settings: Settings, sources: list[Source],
     current = current_build(settings.store_dir)
     if current is not None:
         with ReadStore(current) as store:
-            taken = [s.graph for s in sources if store.contains_named_graph(s.graph)]
-        if taken:
-            raise LoadError(f"the store has a graph {taken[0]} already; a load adds graphs, it "
-                            "does not replace them: load the file with another --graph")
+            _refuse_taken(store, sources)
     by_source: dict[Source, dict[str, int]] = {}
 
     def extend(store: ox.Store) -> None:
         for source in sources:
             by_source[source] = _load_one(store, source, progress)
 
-    def manifest(before: Manifest) -> Manifest:
-        loaded = dict(before.loaded)
-        for source, graphs in by_source.items():
-            digest = _hash(source.path)
-            for graph, count in graphs.items():  # a quad file's own graphs too
-                loaded[graph] = {"file": source.path.name, "sha256": digest, "quads": count}
-        new = sum(n for graphs in by_source.values() for n in graphs.values())
-        counts = {**before.counts, "quads": before.counts.get("quads", 0) + new}
-        corpus_version = before.counts.get("corpus_version", before.dataset_version)
-        counts["corpus_version"] = corpus_version
-        return replace(before, build_id=build_id,
-                       dataset_version=version_with_loaded(corpus_version, loaded),
-                       created=started.isoformat(timespec="seconds"), counts=counts,
-                       loaded=loaded)
-
-    build_id = started.strftime("%Y%m%dT%H%M%S%fZ") + "-load"
-    build = extend_build(settings.store_dir, build_id, extend, manifest)
+    made = started.strftime("%Y%m%dT%H%M%S%fZ") + "-load"
+    build = extend_build(settings.store_dir, made,
+                         extend, lambda before: _after_load(before, by_source, started))
     added = {graph: n for graphs in by_source.values() for graph, n in graphs.items()}
     return LoadReport(added, build, (datetime.now(UTC) - started).total_seconds())
+
+
+def load_files_to(backend: Backend, settings: Settings, sources: list[Source],
+                  progress: Progress = lambda *_: None) -> LoadReport:
+    """Load `sources` into the build a remote backend serves: each file is uploaded as it is
+    (streamed, decompressed) to a staging graph, then one update moves it into place, adds it
+    to the union and writes the new manifest. Triple files only: the Graph Store Protocol
+    addresses one graph at a time."""
+    started = datetime.now(UTC)
+    quads = [s.path for s in sources if s.format in _QUAD_FORMATS]
+    if quads:
+        raise LoadError(f"{quads[0]}: a dataset file (N-Quads, TriG, JSON-LD) cannot be sent "
+                        "to a backend graph by graph; load it into the embedded store with "
+                        "`kg load`, then push the build with `kg build --to`")
+    remote = RemoteStore.open(backend, settings.store_dir)
+    _refuse_taken(remote, sources)
+
+    def upload(source: Source) -> Iterator[bytes]:
+        with _reading(source, "upload", progress) as data:
+            yield from iter(lambda: data.read(1 << 20), b"")
+
+    by_source = push_graphs(backend, {s.graph: (upload(s), s.format.media_type)
+                                      for s in sources}, remote.manifest.build_id)
+    counted = {source: {source.graph: by_source[source.graph]} for source in sources}
+    switch_graphs(backend, list(by_source), remote.manifest,
+                  _after_load(remote.manifest, counted, started))
+    added = {graph: n for graphs in counted.values() for graph, n in graphs.items()}
+    return LoadReport(added, settings.store_dir, (datetime.now(UTC) - started).total_seconds())

@@ -33,7 +33,8 @@ from kg.sparql_scan import mentions_service
 from kg.store import KEEP_BUILDS, Manifest
 from kg.values_binding import bind_by_values
 
-__all__ = ["MANIFEST_GRAPH", "Backend", "RemoteStore", "push_build"]
+__all__ = ["MANIFEST_GRAPH", "Backend", "RemoteStore", "push_build", "push_graphs",
+           "switch_graphs"]
 
 #: The graph holding the build's manifest (JSON), beside the data.
 MANIFEST_GRAPH = "urn:crisiskg:manifest"
@@ -325,31 +326,95 @@ def push_build(backend: Backend, quads: Iterable[ox.Quad], manifest: Manifest,
             raise StoreError(f"a build's quads are in named graphs; {quad} is not")
         by_graph.setdefault(quad.graph_name.value, []).append(
             ox.Triple(quad.subject, quad.predicate, quad.object))
-    staging = {graph: f"{_STAGING}{manifest.build_id}:{graph}" for graph in by_graph}
-    try:
+    staging = {graph: _staging(manifest.build_id, graph) for graph in by_graph}
+    with _staged(session, backend, staging.values()):
         for graph, triples in by_graph.items():
-            _put_graph(session, backend, staging[graph], triples)
+            _put_graph(session, backend, staging[graph], _ntriples(triples),
+                       "application/n-triples")
         _update(session, backend, _switch_update(staging, existing, manifest))
-    except BaseException:
-        drops = " ;\n".join(f"DROP SILENT GRAPH <{name}>" for name in staging.values())
-        with contextlib.suppress(StoreError):  # if not, they stay; the data is untouched
-            _update(session, backend, drops)
-        raise
     return sum(len(triples) for triples in by_graph.values())
 
 
-def _put_graph(session: requests.Session, backend: Backend, graph: str,
-               triples: list[ox.Triple]) -> None:
-    def chunks() -> Iterator[bytes]:
-        # One body per graph, so its blank nodes stay one node each; streamed in pieces.
-        for start in range(0, len(triples), 50_000):
-            yield ox.serialize(triples[start:start + 50_000], format=ox.RdfFormat.N_TRIPLES) or b""
+def push_graphs(backend: Backend, bodies: Mapping[str, tuple[Iterable[bytes], str]],
+                build_id: str) -> dict[str, int]:
+    """Upload each graph's body (its RDF, in the media type given) under a staging name for
+    the build `build_id`; return the quads each holds. switch_graphs puts them in place; on a
+    failure here, the staging graphs are dropped."""
+    session = backend.session()
+    staging = {graph: _staging(build_id, graph) for graph in bodies}
+    counts = {}
+    with _staged(session, backend, staging.values()):
+        for graph, (body, media_type) in bodies.items():
+            _put_graph(session, backend, staging[graph], body, media_type)
+            counts[graph] = _count(session, backend, staging[graph])
+    return counts
 
+
+def switch_graphs(backend: Backend, graphs: list[str], before: Manifest,
+                  manifest: Manifest) -> None:
+    """In one update: move the graphs push_graphs staged on top of the build `before` into
+    place, add them to the union, and write `manifest` (the build they make). StoreError if
+    the backend serves another build by now (pushed meanwhile)."""
+    session = backend.session()
+    staging = {graph: _staging(before.build_id, graph) for graph in graphs}
+    with _staged(session, backend, staging.values()):
+        if read_remote_manifest(backend, session) != before:
+            raise StoreError(f"the backend at {backend.query_url} was given another build "
+                             "while the files were sent; nothing was loaded: load them again")
+        operations = []
+        for graph, name in staging.items():
+            target, source = ox.NamedNode(graph), ox.NamedNode(name)
+            operations += [f"MOVE SILENT {source} TO {target}",
+                           f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH {target} {{ ?s ?p ?o }} }}"]
+        _update(session, backend, " ;\n".join([*operations, *_manifest_update(manifest)]))
+
+
+def _staging(build_id: str, graph: str) -> str:
+    return f"{_STAGING}{build_id}:{graph}"
+
+
+@contextlib.contextmanager
+def _staged(session: requests.Session, backend: Backend, names: Iterable[str]
+            ) -> Iterator[None]:
+    """Drop the staging graphs if the block fails."""
+    names = list(names)
+
+    def drop() -> None:
+        drops = " ;\n".join(f"DROP SILENT GRAPH {ox.NamedNode(name)}" for name in names)
+        with contextlib.suppress(StoreError):  # if not, they stay; the data is untouched
+            _update(session, backend, drops)
+
+    try:
+        yield
+    except BaseException:
+        drop()
+        raise
+
+
+def _ntriples(triples: list[ox.Triple]) -> Iterator[bytes]:
+    # One body per graph, so its blank nodes stay one node each; streamed in pieces.
+    for start in range(0, len(triples), 50_000):
+        yield ox.serialize(triples[start:start + 50_000], format=ox.RdfFormat.N_TRIPLES) or b""
+
+
+def _put_graph(session: requests.Session, backend: Backend, graph: str, body: Iterable[bytes],
+               media_type: str) -> None:
     url = f"{backend.store_url}?graph={quote(graph, safe='')}"
-    response = _send(session, "PUT", url, _PUSH_TIMEOUT, data=chunks(),
-                     headers={"Content-Type": "application/n-triples"})
+    response = _send(session, "PUT", url, _PUSH_TIMEOUT, data=body,
+                     headers={"Content-Type": media_type})
     if response.status_code not in (200, 201, 204):
         raise StoreError(_refused(backend.store_url, response))
+
+
+def _count(session: requests.Session, backend: Backend, graph: str) -> int:
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"
+    response = _send(session, "POST", backend.query_url, _PUSH_TIMEOUT,
+                     data={"query": query}, headers={"Accept": _SOLUTIONS})
+    if response.status_code != 200:
+        raise StoreError(_refused(backend.query_url, response))
+    rows = ox.parse_query_results(response.content, ox.QueryResultsFormat.JSON)
+    assert isinstance(rows, ox.QuerySolutions)
+    return int(next(iter(rows))["n"].value)
 
 
 def _has_default_triples(session: requests.Session, backend: Backend) -> bool:
@@ -375,16 +440,23 @@ def _switch_update(staging: Mapping[str, str], existing: set[str], manifest: Man
     """One SPARQL Update that makes the staged build the served one."""
     gone = sorted(g for g in existing if g not in staging)  # leftovers of failed pushes too
     operations = [f"DROP SILENT GRAPH <{graph}>" for graph in gone]
-    operations += [f"MOVE SILENT <{name}> TO <{graph}>" for graph, name in staging.items()]
-    manifest_literal = ox.Literal(manifest.to_json(), datatype=ox.NamedNode(_RDF_JSON))
+    operations += [f"MOVE SILENT {ox.NamedNode(name)} TO {ox.NamedNode(graph)}"
+                   for graph, name in staging.items()]
     operations += [
         "DROP SILENT DEFAULT",
         "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } "
         f'FILTER(!STRSTARTS(STR(?g), "{_OWN}")) }}',
-        f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{_RDF_VALUE}> "
-        f"{manifest_literal} }} }}",
+        *_manifest_update(manifest),
     ]
     return " ;\n".join(operations)
+
+
+def _manifest_update(manifest: Manifest) -> list[str]:
+    """Update operations that make `manifest` the backend's."""
+    literal = ox.Literal(manifest.to_json(), datatype=ox.NamedNode(_RDF_JSON))
+    return [f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>",
+            f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{_RDF_VALUE}> "
+            f"{literal} }} }}"]
 
 
 def _update(session: requests.Session, backend: Backend, update: str) -> None:

@@ -7,6 +7,7 @@ ones."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import subprocess
 import sys
@@ -272,3 +273,41 @@ def test_a_local_folder_it_cannot_write_does_not_stop_the_server(
     client = app.test_client()
     assert client.get("/health").status_code == 200
     assert client.get("/export/crisiskg.nt").status_code == 200  # sent from memory
+
+
+def test_kg_load_to_adds_files_to_the_build_the_backend_serves(fresh_backend: str,
+                                                               tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    assert _kg("build", "--to", fresh_backend, corpus=MINI, store=store).returncode == 0
+    before = RemoteStore.open(Backend.at(fresh_backend), tmp_path / "local")
+    triples = [ox.Triple(ox.NamedNode(f"http://example.org/e{i}"),
+                         ox.NamedNode("http://example.org/label"), ox.Literal(f"e {i}"))
+               for i in range(30)]
+    plain = tmp_path / "events.nt"
+    plain.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
+    packed = tmp_path / "more.ttl.gz"
+    packed.write_bytes(gzip.compress(ox.serialize(triples[:5], format=ox.RdfFormat.TURTLE)
+                                     or b""))
+    loaded = _kg("load", "--to", fresh_backend, str(plain), str(packed), corpus=MINI,
+                 store=store)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "loaded 35 quads into 2 graphs" in loaded.stdout
+    after = RemoteStore.open(Backend.at(fresh_backend), tmp_path / "local")
+    events = NS.base + "graph/loaded/events"
+    assert set(after.manifest.loaded) == {events, NS.base + "graph/loaded/more"}
+    assert after.manifest.dataset_version != before.manifest.dataset_version
+    assert len(after.triples(events)) == 30
+    union = "SELECT (COUNT(*) AS ?n) WHERE { ?s <http://example.org/label> ?o }"
+    assert next(iter(after.query(union)))["n"].value == "30"  # in the union, once each
+    assert b"urn:crisiskg:staging:" not in _everything(fresh_backend)
+
+    again = _kg("load", "--to", fresh_backend, str(plain), corpus=MINI, store=store)
+    assert again.returncode == 2 and "the store has a graph" in again.stderr
+    dataset = tmp_path / "d.nq"
+    dataset.write_bytes(b"<http://example.org/a> <http://example.org/b> <http://example.org/c>"
+                        b" <http://example.org/g> .\n")
+    refused = _kg("load", "--to", fresh_backend, str(dataset), corpus=MINI, store=store)
+    assert refused.returncode == 2
+    assert "a dataset file (N-Quads, TriG, JSON-LD) cannot be sent" in refused.stderr
+    assert RemoteStore.open(Backend.at(fresh_backend), tmp_path / "local").manifest \
+        == after.manifest
