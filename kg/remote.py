@@ -34,7 +34,7 @@ from kg.store import KEEP_BUILDS, Manifest
 from kg.values_binding import bind_by_values
 
 __all__ = ["MANIFEST_GRAPH", "Backend", "RemoteStore", "push_build", "push_graphs",
-           "switch_graphs"]
+           "switch_graphs", "write_remote"]
 
 #: The graph holding the build's manifest (JSON), beside the data.
 MANIFEST_GRAPH = "urn:crisiskg:manifest"
@@ -367,6 +367,25 @@ def switch_graphs(backend: Backend, graphs: list[str], before: Manifest,
             operations += [f"MOVE SILENT {source} TO {target}",
                            f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH {target} {{ ?s ?p ?o }} }}"]
         _update(session, backend, " ;\n".join([*operations, *_manifest_update(manifest)]))
+
+
+def write_remote(backend: Backend, operations: str, manifest: Manifest,
+                 prologue: str = "") -> None:
+    """Apply a write (SPARQL Update `operations`, which write to named graphs only) to the
+    backend's build, in one update request that also makes the default graph the union of the
+    named graphs again and writes the new `manifest`."""
+    steps = [prologue + operations,
+             "DROP SILENT DEFAULT",
+             "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } "
+             f'FILTER(!STRSTARTS(STR(?g), "{_OWN}")) }}',
+             *_manifest_update(manifest)]
+    session = backend.session()
+    text = "\n;\n".join(step for step in steps if step)
+    response = _send(session, "POST", backend.update_url, _PUSH_TIMEOUT, data={"update": text})
+    if response.status_code == 400:
+        raise QueryError(_refused(backend.update_url, response))
+    if response.status_code not in (200, 204):
+        raise StoreError(_refused(backend.update_url, response))
 
 
 def _staging(build_id: str, graph: str) -> str:

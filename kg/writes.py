@@ -16,11 +16,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib.plugins.sparql.algebra import translateUpdate
+from rdflib.plugins.sparql.parser import parseUpdate
 
 from kg.errors import QueryError, UnsupportedMediaType
 from kg.namespaces import Namespaces
+from kg.remote import Backend, read_remote_manifest, write_remote
 from kg.sparql import Dataset
-from kg.sparql_scan import NOT_SYNTAX
+from kg.sparql_scan import NOT_SYNTAX, mentions_service
 from kg.store import Manifest, change_build
 
 __all__ = ["add_using", "delete_graph", "put_graph", "run_update"]
@@ -32,6 +35,9 @@ _TOKENS = re.compile(
     r"""|(?P<keyword>\b(?:WHERE|USING|WITH|DELETE|INSERT)\b)""",
     re.IGNORECASE,
 )
+
+
+_LOAD = re.compile(r"\bLOAD\b", re.IGNORECASE)
 
 
 def add_using(update: str, dataset: Dataset) -> str:
@@ -78,6 +84,13 @@ def _next_manifest(base: Manifest, build_id: str, change: str) -> Manifest:
                    created=datetime.now(UTC).isoformat(timespec="seconds"))
 
 
+def _write_remote(backend: Backend, kind: str, change_text: str, operations: str,
+                  prologue: str = "") -> Manifest:
+    manifest = _next_manifest(read_remote_manifest(backend), _build_id(kind), change_text)
+    write_remote(backend, operations, manifest, prologue)
+    return manifest
+
+
 def _write(store_dir: Path, ns: Namespaces, kind: str, change_text: str,
            change: Callable[[ox.Store], None]) -> Manifest:
     build_id = _build_id(kind)
@@ -91,10 +104,59 @@ def _write(store_dir: Path, ns: Namespaces, kind: str, change_text: str,
     return result[0]
 
 
+def _adds_to_default_graph(update: str, prefixes: dict[str, str],
+                           base_iri: str | None) -> str | None:
+    """The first operation (its name) that adds triples to the default graph, read by
+    rdflib's parser; None if none does, or if rdflib cannot read the update (the backend
+    then decides)."""
+    try:
+        translated = translateUpdate(parseUpdate(update), base=base_iri, initNs=prefixes)
+    except Exception:  # rdflib's parser raises many kinds; a backend may read what it cannot
+        return None
+    for operation in translated.algebra:
+        name = operation.name
+        if name == "InsertData" and operation.triples:
+            return "INSERT DATA"
+        if name == "Modify" and operation.insert is not None and operation.insert.triples \
+                and operation.withClause is None:
+            return "INSERT"
+        if name == "Load" and operation.graphiri is None:
+            return "LOAD"
+        if name in ("Add", "Copy", "Move") and operation.graph[-1] == "DEFAULT":
+            return name.upper()
+    return None
+
+
+def _without_final_semicolon(update: str) -> str:
+    """The update without a `;` ending it (more operations follow it in one request)."""
+    syntax = re.sub(NOT_SYNTAX, lambda token: " " * len(token.group(0)), update).rstrip()
+    return update[: len(syntax) - 1] if syntax.endswith(";") else update
+
+
 def run_update(store_dir: Path, ns: Namespaces, update: str, dataset: Dataset,
-               base_iri: str | None) -> Manifest:
-    """Apply a SPARQL Update as a new build; return the new build's manifest."""
+               base_iri: str | None, backend: Backend | None = None) -> Manifest:
+    """Apply a SPARQL Update as a new build (on `backend`, if given); return the new build's
+    manifest."""
     text = add_using(update, dataset)
+    if backend is not None:
+        # Parsed here first, on an empty store, for the embedded store's messages: unless it
+        # would reach out (LOAD, SERVICE), which only the backend may do.
+        if not _LOAD.search(re.sub(NOT_SYNTAX, " ", text)) and not mentions_service(text):
+            try:
+                ox.Store().update(text, base_iri=base_iri, prefixes=ns.prefixes())
+            except SyntaxError as error:
+                raise QueryError(f"the update does not parse: {error}") from None
+            except (OSError, ValueError):
+                pass  # it parses; the backend will say what it makes of it
+        prologue = (f"BASE <{ox.NamedNode(base_iri).value}>\n" if base_iri else "") + "".join(
+            f"PREFIX {name}: {ox.NamedNode(iri)}\n" for name, iri in ns.prefixes().items())
+        adds = _adds_to_default_graph(text, ns.prefixes(), base_iri)
+        if adds:
+            raise QueryError(f"{adds} writes to the default graph, which on a SPARQL backend is "
+                             "only the union of the named graphs: write into a named graph, "
+                             f"such as GRAPH <{ns.graph('default')}> {{ ... }}")
+        return _write_remote(backend, "update", text, _without_final_semicolon(text) + "\n",
+                             prologue)
 
     def change(store: ox.Store) -> None:
         try:
@@ -108,7 +170,8 @@ def run_update(store_dir: Path, ns: Namespaces, update: str, dataset: Dataset,
 
 
 def put_graph(store_dir: Path, ns: Namespaces, graph: str, data: bytes, media_type: str,
-              replace_graph: bool, base_iri: str | None) -> Manifest:
+              replace_graph: bool, base_iri: str | None,
+              backend: Backend | None = None) -> Manifest:
     """Graph Store PUT (replace) or POST (add): RDF in `media_type` into `graph`."""
     fmt = ox.RdfFormat.from_media_type(media_type)
     if fmt is None:
@@ -120,20 +183,30 @@ def put_graph(store_dir: Path, ns: Namespaces, graph: str, data: bytes, media_ty
     except SyntaxError as error:
         raise QueryError(f"the RDF does not parse: {error}") from None
     target = ox.NamedNode(graph)
+    digest = hashlib.sha256(data).hexdigest()
+    change_text = f"{'PUT' if replace_graph else 'POST'} {graph} {digest}"
+    if backend is not None:
+        # N-Triples lines are SPARQL's own syntax for triples.
+        body = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8")
+        operations = f"INSERT DATA {{ GRAPH {target} {{\n{body}}} }}"
+        if replace_graph:
+            operations = f"DROP SILENT GRAPH {target} ;\n{operations}"
+        return _write_remote(backend, "gsp", change_text, operations)
 
     def change(store: ox.Store) -> None:
         if replace_graph and store.contains_named_graph(target):
             store.remove_graph(target)
         store.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
 
-    digest = hashlib.sha256(data).hexdigest()
-    return _write(store_dir, ns, "gsp", f"{'PUT' if replace_graph else 'POST'} {graph} {digest}",
-                  change)
+    return _write(store_dir, ns, "gsp", change_text, change)
 
 
-def delete_graph(store_dir: Path, ns: Namespaces, graph: str) -> Manifest:
+def delete_graph(store_dir: Path, ns: Namespaces, graph: str,
+                 backend: Backend | None = None) -> Manifest:
     """Graph Store DELETE: drop `graph`."""
     target = ox.NamedNode(graph)
+    if backend is not None:
+        return _write_remote(backend, "gsp", f"DELETE {graph}", f"DROP GRAPH {target}")
 
     def change(store: ox.Store) -> None:
         store.remove_graph(target)

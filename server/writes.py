@@ -12,6 +12,7 @@ import hmac
 
 from flask import Blueprint, Response, current_app, request, url_for
 
+from kg.backends import backend_of
 from kg.errors import (
     Forbidden,
     NotFound,
@@ -47,11 +48,7 @@ def _require_admin() -> None:
         raise Unauthorized("writes need the admin token: Authorization: Bearer <token>")
     if not hmac.compare_digest(given.encode(), token.encode()):
         raise Forbidden("the admin token is not right")
-    if _settings().backend is not None:
-        raise UpdatesDisabled("writes through crisiskg go to the embedded store; this server "
-                              f"reads the SPARQL backend {_settings().backend}: write to the "
-                              "backend's own update endpoint, or push a build with "
-                              "`kg build --to`")
+
 
 
 def _written(status: int = 204) -> Response:
@@ -79,7 +76,7 @@ def update() -> Response:
                       tuple(parameters.getlist("using-named-graph-uri")))
     settings = _settings()
     run_update(settings.store_dir, Namespaces(settings.base_iri), text, dataset,
-               base_iri=url_for("sparql.query", _external=True))
+               base_iri=url_for("sparql.query", _external=True), backend=backend_of(settings))
     return _written()
 
 
@@ -114,7 +111,8 @@ def write_graph() -> Response:
     existed = get_store().contains_named_graph(graph)
     settings = _settings()
     put_graph(settings.store_dir, Namespaces(settings.base_iri), graph, request.get_data(),
-              request.mimetype, replace_graph=request.method == "PUT", base_iri=graph)
+              request.mimetype, replace_graph=request.method == "PUT", base_iri=graph,
+              backend=backend_of(settings))
     return _written(201 if not existed else 204)
 
 
@@ -126,5 +124,6 @@ def remove_graph() -> Response:
     if not get_store().contains_named_graph(graph):
         raise NotFound(f"there is no graph <{graph}>")
     settings = _settings()
-    delete_graph(settings.store_dir, Namespaces(settings.base_iri), graph)
+    delete_graph(settings.store_dir, Namespaces(settings.base_iri), graph,
+                 backend=backend_of(settings))
     return _written()

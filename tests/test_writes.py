@@ -2,32 +2,68 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
 import requests
+from conftest import BACKENDS, oxigraph_server, serve
 from flask.testing import FlaskClient
 
 from kg.build import build
 from kg.errors import SettingsError
+from kg.remote import Backend, push_build, read_remote_manifest
 from kg.settings import Settings
-from kg.store import current_build
+from kg.store import ReadStore, current_build
 
 TOKEN = "test-admin-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 LABEL = "SELECT ?l WHERE { res:ann-example skos:prefLabel ?l }"
 
 
-@pytest.fixture
-def writable(mini_settings: Settings) -> Iterator[tuple[str, Path]]:
-    """`kg serve` (2 workers) with an admin token over a fresh build of the mini corpus."""
-    from conftest import serve
+@dataclass(frozen=True)
+class Writable:
+    """A server taking writes: its URL, its local folder, and which build it serves."""
 
+    url: str
+    folder: Path
+    build_id: Callable[[], str]
+    remote: bool
+
+    def __iter__(self) -> Iterator[Any]:  # url, folder = writable
+        return iter((self.url, self.folder))
+
+
+@pytest.fixture(params=BACKENDS)
+def writable(request: pytest.FixtureRequest, mini_settings: Settings,
+             tmp_path: Path) -> Iterator[Writable]:
+    """`kg serve` (2 workers) with an admin token over a fresh build of the mini corpus, on
+    each backend (the remote one a fresh Oxigraph server the build is pushed to)."""
     build(mini_settings)
-    for url in serve(mini_settings.store_dir, KG_ADMIN_TOKEN=TOKEN, KG_ACCESS_LOG="-"):
-        yield url, mini_settings.store_dir
+    if request.param == "embedded":
+        def embedded_build() -> str:
+            current = current_build(mini_settings.store_dir)
+            assert current is not None
+            return current.name
+
+        for url in serve(mini_settings.store_dir, KG_ADMIN_TOKEN=TOKEN, KG_ACCESS_LOG="-"):
+            yield Writable(url, mini_settings.store_dir, embedded_build, remote=False)
+        return
+    for root in oxigraph_server(tmp_path / "oxigraph"):
+        backend = Backend.at(f"{root}/query")
+        with ReadStore.open_current(mini_settings.store_dir) as store:
+            push_build(backend, store.quads(), store.manifest)
+        local = tmp_path / "local"
+        local.mkdir()
+        def remote_build(backend: Backend = backend) -> str:
+            return read_remote_manifest(backend).build_id
+
+        for url in serve(local, KG_ADMIN_TOKEN=TOKEN, KG_ACCESS_LOG="-",
+                         KG_BACKEND=backend.query_url):
+            yield Writable(url, local, remote_build, remote=True)
 
 
 def _labels(url: str) -> set[str]:
@@ -45,7 +81,7 @@ def test_without_a_token_configured_every_write_is_refused(client: FlaskClient) 
         "this endpoint is read-only: writes are not enabled"
 
 
-def test_a_write_needs_the_right_token(writable: tuple[str, Path]) -> None:
+def test_a_write_needs_the_right_token(writable: Writable) -> None:
     url, _ = writable
     body = {"update": "INSERT DATA { GRAPH <https://example.org/g> { <a:x> <a:y> 1 } }"}
     missing = requests.post(f"{url}/update", data=body, timeout=10)
@@ -57,9 +93,9 @@ def test_a_write_needs_the_right_token(writable: tuple[str, Path]) -> None:
     assert requests.get(f"{url}/update", params=body, timeout=10).status_code == 405
 
 
-def test_an_update_is_seen_by_every_worker(writable: tuple[str, Path]) -> None:
-    url, store_dir = writable
-    before = current_build(store_dir)
+def test_an_update_is_seen_by_every_worker(writable: Writable) -> None:
+    url = writable.url
+    before = writable.build_id()
     etag = requests.get(f"{url}/sparql", params={"query": LABEL}, timeout=10).headers["ETag"]
     update = """DELETE { GRAPH ?g { res:ann-example skos:prefLabel ?l } }
                  INSERT { GRAPH ?g { res:ann-example skos:prefLabel "Ann E."@en } }
@@ -67,7 +103,7 @@ def test_an_update_is_seen_by_every_worker(writable: tuple[str, Path]) -> None:
     response = requests.post(f"{url}/update", data=update, timeout=30,
                              headers={**AUTH, "Content-Type": "application/sparql-update"})
     assert response.status_code == 204
-    assert current_build(store_dir) != before
+    assert writable.build_id() != before
     # Two sync workers take turns; every answer after the write must show it.
     assert [_labels(url) for _ in range(12)] == [{"Ann E."}] * 12
     after = requests.get(f"{url}/sparql", params={"query": LABEL}, timeout=10,
@@ -75,20 +111,20 @@ def test_an_update_is_seen_by_every_worker(writable: tuple[str, Path]) -> None:
     assert after.status_code == 200 and after.headers["ETag"] != etag
 
 
-def test_a_failed_update_changes_nothing(writable: tuple[str, Path]) -> None:
+def test_a_failed_update_changes_nothing(writable: Writable) -> None:
     url, store_dir = writable
-    before = current_build(store_dir)
+    before = writable.build_id()
     response = requests.post(f"{url}/update", data={"update": "INSERT DATA { <a:x> <a:y> }"},
                              headers=AUTH, timeout=10)
     assert response.status_code == 400
     assert response.json()["message"].startswith("the update does not parse")
-    assert current_build(store_dir) == before
-    assert sorted(p.name for p in (store_dir / "builds").iterdir()) == [before.name] \
-        if before else False
+    assert writable.build_id() == before
+    if not writable.remote:
+        assert sorted(p.name for p in (store_dir / "builds").iterdir()) == [before]
     assert _labels(url) == {"Ann Example"}
 
 
-def test_the_graph_store_protocol(writable: tuple[str, Path]) -> None:
+def test_the_graph_store_protocol(writable: Writable) -> None:
     url, _ = writable
     graph = {"graph": "https://example.org/my-notes"}
     turtle = "<https://example.org/s> <https://example.org/p> 'first' ."
@@ -113,7 +149,7 @@ def test_the_graph_store_protocol(writable: tuple[str, Path]) -> None:
     assert unsupported.status_code == 415
 
 
-def test_the_token_is_never_logged(writable: tuple[str, Path]) -> None:
+def test_the_token_is_never_logged(writable: Writable) -> None:
     url, store_dir = writable
     requests.post(f"{url}/update", data={"update": "CLEAR SILENT GRAPH <https://e.org/g>"},
                   headers=AUTH, timeout=30)
@@ -130,7 +166,7 @@ def test_a_short_token_is_refused() -> None:
     assert TOKEN not in repr(Settings.from_env({"KG_ADMIN_TOKEN": TOKEN}))
 
 
-def test_a_chunked_body_over_the_limit_is_413_not_cut(writable: tuple[str, Path]) -> None:
+def test_a_chunked_body_over_the_limit_is_413_not_cut(writable: Writable) -> None:
     url, _ = writable
     line = b'<https://example.org/s> <https://example.org/p> "%s" .\n'
 
@@ -167,10 +203,35 @@ def test_a_write_while_another_holds_the_store_is_told_to_retry(
     assert (response.status_code, response.headers["Retry-After"]) == (503, "5")
 
 
-def test_leftovers_of_a_killed_write_are_swept(writable: tuple[str, Path]) -> None:
+def test_leftovers_of_a_killed_write_are_swept(writable: Writable) -> None:
+    if writable.remote:
+        pytest.skip("the embedded store's build folders; a push sweeps a backend's leftovers")
     url, store_dir = writable
     leftover = store_dir / "builds" / "20000101T000000000000Z-update.partial"
     leftover.mkdir()
     requests.post(f"{url}/update", data={"update": "CLEAR SILENT GRAPH <https://e.org/g>"},
                   headers=AUTH, timeout=30)
     assert not leftover.exists()
+
+
+@pytest.mark.parametrize("update", [
+    "INSERT DATA { <https://example.org/s> <https://example.org/p> 1 }",
+    "INSERT { ?s <https://example.org/p> 1 } WHERE { ?s a ckg:Person }",
+    "ADD GRAPH <https://example.org/g> TO DEFAULT",
+])
+def test_a_write_to_the_default_graph_is_kept_or_refused(writable: Writable,
+                                                         update: str) -> None:
+    """The embedded store keeps what an update writes to the default graph (in graph/default);
+    on a backend the default graph is only the union, so such an update is refused, saying
+    where to write instead, and nothing changes."""
+    before = writable.build_id()
+    response = requests.post(f"{writable.url}/update", data={"update": update}, headers=AUTH,
+                             timeout=30)
+    if not writable.remote:
+        assert response.status_code == 204
+        return
+    assert response.status_code == 400
+    assert "writes to the default graph, which on a SPARQL backend is only the union of the " \
+        "named graphs: write into a named graph, such as GRAPH " \
+        "<https://w3id.org/crisiskg/graph/default>" in response.json()["message"]
+    assert writable.build_id() == before
