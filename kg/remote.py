@@ -33,7 +33,7 @@ from kg.sparql_scan import mentions_service
 from kg.store import KEEP_BUILDS, Manifest
 from kg.values_binding import bind_by_values
 
-__all__ = ["MANIFEST_GRAPH", "Backend", "RemoteStore", "push_build", "push_graphs",
+__all__ = ["MANIFEST_GRAPH", "Backend", "RemoteStore", "prologue", "push_build", "push_graphs",
            "switch_graphs", "write_remote"]
 
 #: The graph holding the build's manifest (JSON), beside the data.
@@ -105,9 +105,15 @@ def _send(session: requests.Session, method: str, url: str, timeout: float,
                          ) from error
 
 
-def _prologue(prefixes: Mapping[str, str] | None, base_iri: str | None) -> str:
-    lines = [f"BASE <{base_iri}>"] if base_iri else []
-    lines += [f"PREFIX {name}: <{iri}>" for name, iri in (prefixes or {}).items()]
+def prologue(prefixes: Mapping[str, str] | None, base_iri: str | None) -> str:
+    """BASE and PREFIX declarations for a query or update sent as text; QueryError for an IRI
+    that is not one (IRIs are written by pyoxigraph: the base comes from the request's Host,
+    and must not break out of its brackets)."""
+    try:
+        lines = [f"BASE {ox.NamedNode(base_iri)}"] if base_iri else []
+        lines += [f"PREFIX {name}: {ox.NamedNode(iri)}" for name, iri in (prefixes or {}).items()]
+    except ValueError as error:
+        raise QueryError(f"the base IRI or a prefix is not an IRI: {error}") from error
     return "".join(line + "\n" for line in lines)
 
 
@@ -195,7 +201,7 @@ class RemoteStore:
         if substitutions:
             sparql = bind_by_values(sparql, substitutions)
         accept = _parse_locally(sparql, prefixes, base_iri) or _ANY
-        form: dict[str, Any] = {"query": _prologue(prefixes, base_iri) + sparql}
+        form: dict[str, Any] = {"query": prologue(prefixes, base_iri) + sparql}
         if default_graph:
             form["default-graph-uri"] = [g.value for g in default_graph]
         if named_graphs:
@@ -370,11 +376,11 @@ def switch_graphs(backend: Backend, graphs: list[str], before: Manifest,
 
 
 def write_remote(backend: Backend, operations: str, manifest: Manifest,
-                 prologue: str = "") -> None:
+                 declarations: str = "") -> None:
     """Apply a write (SPARQL Update `operations`, which write to named graphs only) to the
     backend's build, in one update request that also makes the default graph the union of the
     named graphs again and writes the new `manifest`."""
-    steps = [prologue + operations,
+    steps = [declarations + operations,
              "DROP SILENT DEFAULT",
              "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } "
              f'FILTER(!STRSTARTS(STR(?g), "{_OWN}")) }}',

@@ -136,22 +136,11 @@ def change_build(store_dir: Path, build_id: str, change: Callable[[ox.Store], No
     graphs, and what the change wrote to the default graph itself is kept in the named graph
     `default_graph`. On any failure the current build stays and the copy is removed.
     """
-    with _new_build(store_dir, build_id) as draft:
-        # Read under the build lock: the copy must be of the build current now, not of one a
-        # build or write that finished meanwhile has replaced.
-        current = current_build(store_dir)
-        if current is None:
-            raise StoreError(f"no store has been built in {store_dir}; run `kg build` first")
-        with ReadStore(current) as source:
-            source._store.backup(str(draft.path / _STORE))
+    def fill(store: ox.Store, before: ox.Store) -> None:
+        change(store)
+        _rebuild_union(store, before, default_graph)
 
-            def fill(store: ox.Store) -> None:
-                change(store)
-                _rebuild_union(store, source._store, default_graph)
-
-            _fill(draft.path / _STORE, fill)
-            draft.manifest = manifest(source.manifest)
-    return store_dir / "builds" / build_id
+    return _copy_build(store_dir, build_id, fill, manifest)
 
 
 def extend_build(store_dir: Path, build_id: str, extend: Callable[[ox.Store], None],
@@ -160,18 +149,26 @@ def extend_build(store_dir: Path, build_id: str, extend: Callable[[ox.Store], No
     to named graphs to the default graph, their union) and switch to the copy; return its
     path. Unlike change_build, the union is not recomputed: bulk loads stay fast at any size.
     On any failure the current build stays and the copy is removed."""
+    def fill(store: ox.Store, _: ox.Store) -> None:
+        extend(store)
+        store.optimize()  # as after a build: compacted stores answer faster
+
+    return _copy_build(store_dir, build_id, fill, manifest)
+
+
+def _copy_build(store_dir: Path, build_id: str, fill: Callable[[ox.Store, ox.Store], None],
+                manifest: Callable[[Manifest], Manifest]) -> Path:
+    """A new build: a copy of the current one (a pyoxigraph backup, hard links where it can),
+    filled by `fill(copy, current)`, published with `manifest(current's manifest)`."""
     with _new_build(store_dir, build_id) as draft:
+        # Read under the build lock: the copy must be of the build current now, not of one a
+        # build or write that finished meanwhile has replaced.
         current = current_build(store_dir)
         if current is None:
             raise StoreError(f"no store has been built in {store_dir}; run `kg build` first")
         with ReadStore(current) as source:
             source._store.backup(str(draft.path / _STORE))
-
-            def fill(store: ox.Store) -> None:
-                extend(store)
-                store.optimize()  # as after a build: compacted stores answer faster
-
-            _fill(draft.path / _STORE, fill)
+            _fill(draft.path / _STORE, lambda store: fill(store, source._store))
             draft.manifest = manifest(source.manifest)
     return store_dir / "builds" / build_id
 

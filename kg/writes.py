@@ -21,7 +21,7 @@ from rdflib.plugins.sparql.parser import parseUpdate
 
 from kg.errors import QueryError, UnsupportedMediaType
 from kg.namespaces import Namespaces
-from kg.remote import Backend, read_remote_manifest, write_remote
+from kg.remote import Backend, prologue, read_remote_manifest, write_remote
 from kg.sparql import Dataset
 from kg.sparql_scan import NOT_SYNTAX, mentions_service
 from kg.store import Manifest, change_build
@@ -85,9 +85,9 @@ def _next_manifest(base: Manifest, build_id: str, change: str) -> Manifest:
 
 
 def _write_remote(backend: Backend, kind: str, change_text: str, operations: str,
-                  prologue: str = "") -> Manifest:
+                  declarations: str = "") -> Manifest:
     manifest = _next_manifest(read_remote_manifest(backend), _build_id(kind), change_text)
-    write_remote(backend, operations, manifest, prologue)
+    write_remote(backend, operations, manifest, declarations)
     return manifest
 
 
@@ -148,15 +148,14 @@ def run_update(store_dir: Path, ns: Namespaces, update: str, dataset: Dataset,
                 raise QueryError(f"the update does not parse: {error}") from None
             except (OSError, ValueError):
                 pass  # it parses; the backend will say what it makes of it
-        prologue = (f"BASE <{ox.NamedNode(base_iri).value}>\n" if base_iri else "") + "".join(
-            f"PREFIX {name}: {ox.NamedNode(iri)}\n" for name, iri in ns.prefixes().items())
+        declarations = prologue(ns.prefixes(), base_iri)
         adds = _adds_to_default_graph(text, ns.prefixes(), base_iri)
         if adds:
             raise QueryError(f"{adds} writes to the default graph, which on a SPARQL backend is "
                              "only the union of the named graphs: write into a named graph, "
                              f"such as GRAPH <{ns.graph('default')}> {{ ... }}")
         return _write_remote(backend, "update", text, _without_final_semicolon(text) + "\n",
-                             prologue)
+                             declarations)
 
     def change(store: ox.Store) -> None:
         try:

@@ -183,14 +183,16 @@ def oxigraph_binary() -> str:
     return found
 
 
-def oxigraph_server(location: Path, *arguments: str) -> Iterator[str]:
-    """`oxigraph serve` (read-write) on a free loopback port over a store folder; yield its
-    root URL (queries at /query, updates at /update, Graph Store at /store)."""
+def oxigraph_server(location: Path, *arguments: str, command: str = "serve"
+                    ) -> Iterator[str]:
+    """`oxigraph serve` (read-write; or another `command`, such as serve-read-only) on a free
+    loopback port over a store folder; yield its root URL (queries at /query, updates at
+    /update, Graph Store at /store)."""
     port = free_port()
     location.mkdir(parents=True, exist_ok=True)
     log = location.parent / f"{location.name}-oxigraph.log"
     with log.open("wb") as output:
-        process = subprocess.Popen([oxigraph_binary(), "serve", "--location", str(location),
+        process = subprocess.Popen([oxigraph_binary(), command, "--location", str(location),
                                     "--bind", f"127.0.0.1:{port}", *arguments],
                                    stdout=output, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"

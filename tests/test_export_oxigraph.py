@@ -3,7 +3,6 @@ PyPI), it answers every saved query exactly as crisiskg does."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,21 +10,21 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import free_port, oxigraph_binary, wait_until_serving
+from conftest import oxigraph_binary, oxigraph_server
 
 from kg.export import export
 from kg.namespaces import Namespaces
 from kg.saved_queries import SavedQuery, load_catalog
 from kg.settings import Settings
 from kg.store import ReadStore
+from kg.values_binding import bind_by_values
 
 NS = Namespaces("https://w3id.org/crisiskg/")
 RESULTS_JSON = {"Accept": "application/sparql-results+json"}
 
 
 @pytest.fixture(scope="module")
-def oxigraph_server(seed_built: Settings, tmp_path_factory: pytest.TempPathFactory
-                    ) -> Iterator[str]:
+def peer(seed_built: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`oxigraph serve-read-only` on a store loaded from crisiskg's Turtle export."""
     oxigraph = oxigraph_binary()
     work = tmp_path_factory.mktemp("oxigraph")
@@ -35,19 +34,7 @@ def oxigraph_server(seed_built: Settings, tmp_path_factory: pytest.TempPathFacto
     location = work / "store"
     subprocess.run([oxigraph, "load", "--location", str(location), "--file", str(dump)],
                    check=True, capture_output=True, timeout=300)
-    port = free_port()
-    log = work / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen([oxigraph, "serve-read-only", "--location", str(location),
-                                    "--bind", f"127.0.0.1:{port}"],
-                                   stdout=output, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_serving(f"{url}/query?query=ASK%7B%7D", process, log, seconds=30)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    yield from oxigraph_server(location, command="serve-read-only")
 
 
 def _local_queries() -> list[SavedQuery]:
@@ -58,17 +45,10 @@ def _local_queries() -> list[SavedQuery]:
 
 def _with_defaults(saved: SavedQuery) -> str:
     """The query as another engine can run it: the project's prefixes declared, and the
-    parameters' default values bound by VALUES at the start of the WHERE group, where
-    crisiskg binds them before evaluation."""
+    parameters' default values bound by VALUES (as crisiskg binds them for a remote backend)."""
     bound = saved.substitutions({}, NS.prefixes())
-    text = saved.text
-    if bound:
-        names = " ".join(f"?{v.value}" for v in bound)
-        values = " ".join(str(term) for term in bound.values())
-        text = re.sub(r"WHERE\s*\{", f"WHERE {{ VALUES ({names}) {{ ({values}) }}", text,
-                      count=1, flags=re.IGNORECASE)
     prefixes = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in NS.prefixes().items())
-    return prefixes + text
+    return prefixes + bind_by_values(saved.text, bound)
 
 
 def _rows(answer: dict[str, Any]) -> list[tuple[tuple[str, ...], ...]]:
@@ -82,10 +62,10 @@ def _rows(answer: dict[str, Any]) -> list[tuple[tuple[str, ...], ...]]:
 
 @pytest.mark.parametrize("saved", _local_queries(), ids=lambda q: q.name)
 def test_oxigraph_answers_each_saved_query_as_crisiskg_does(
-        saved: SavedQuery, embedded_server: str, oxigraph_server: str) -> None:
+        saved: SavedQuery, embedded_server: str, peer: str) -> None:
     ours = requests.get(f"{embedded_server}/queries/{saved.name}.json", timeout=120)
     assert ours.status_code == 200, ours.text
-    theirs = requests.post(f"{oxigraph_server}/query", data=_with_defaults(saved).encode(),
+    theirs = requests.post(f"{peer}/query", data=_with_defaults(saved).encode(),
                            headers={**RESULTS_JSON, "Content-Type": "application/sparql-query"},
                            timeout=120)
     assert theirs.status_code == 200, theirs.text

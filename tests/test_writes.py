@@ -42,8 +42,18 @@ def writable(request: pytest.FixtureRequest, mini_settings: Settings,
              tmp_path: Path) -> Iterator[Writable]:
     """`kg serve` (2 workers) with an admin token over a fresh build of the mini corpus, on
     each backend (the remote one a fresh Oxigraph server the build is pushed to)."""
+    yield from _serve_writable(request.param, mini_settings, tmp_path)
+
+
+@pytest.fixture
+def embedded_writable(mini_settings: Settings, tmp_path: Path) -> Iterator[Writable]:
+    """The same on the embedded store only, for what only it has (its build folders)."""
+    yield from _serve_writable("embedded", mini_settings, tmp_path)
+
+
+def _serve_writable(kind: str, mini_settings: Settings, tmp_path: Path) -> Iterator[Writable]:
     build(mini_settings)
-    if request.param == "embedded":
+    if kind == "embedded":
         def embedded_build() -> str:
             current = current_build(mini_settings.store_dir)
             assert current is not None
@@ -203,10 +213,8 @@ def test_a_write_while_another_holds_the_store_is_told_to_retry(
     assert (response.status_code, response.headers["Retry-After"]) == (503, "5")
 
 
-def test_leftovers_of_a_killed_write_are_swept(writable: Writable) -> None:
-    if writable.remote:
-        pytest.skip("the embedded store's build folders; a push sweeps a backend's leftovers")
-    url, store_dir = writable
+def test_leftovers_of_a_killed_write_are_swept(embedded_writable: Writable) -> None:
+    url, store_dir = embedded_writable
     leftover = store_dir / "builds" / "20000101T000000000000Z-update.partial"
     leftover.mkdir()
     requests.post(f"{url}/update", data={"update": "CLEAR SILENT GRAPH <https://e.org/g>"},
